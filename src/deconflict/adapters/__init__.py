@@ -1,0 +1,1 @@
+"""Adapters: storage (SQLAlchemy), projections (pyproj), cells (h3), tokens (PyJWT)."""

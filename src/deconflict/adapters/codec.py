@@ -1,0 +1,155 @@
+"""Domain values to and from the JSON documents stored in the database.
+
+This is the storage format, not the API: it may change only with a migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from deconflict.domain.assessment import (
+    Assessment,
+    Conflict,
+    ConflictKind,
+    NoticeTarget,
+    RequiredReview,
+)
+from deconflict.domain.conflicts import Overlap
+from deconflict.domain.volumes import (
+    AltitudeBand,
+    AltitudeReference,
+    Circle,
+    Footprint,
+    LatLng,
+    Polygon,
+    TimeWindow,
+    Volume4D,
+)
+
+Json = dict[str, Any]
+
+
+def _ring(ring: tuple[LatLng, ...]) -> list[list[float]]:
+    return [[p.lng, p.lat] for p in ring]
+
+
+def _points(ring: list[list[float]]) -> tuple[LatLng, ...]:
+    return tuple(LatLng(lat, lng) for lng, lat in ring)
+
+
+def footprint_to_json(footprint: Footprint) -> Json:
+    if isinstance(footprint, Circle):
+        c = footprint.center
+        return {"circle": [c.lng, c.lat], "radius_m": footprint.radius_m}
+    return {"polygon": [_ring(footprint.exterior), *(_ring(h) for h in footprint.holes)]}
+
+
+def footprint_from_json(doc: Json) -> Footprint:
+    if "circle" in doc:
+        lng, lat = doc["circle"]
+        return Circle(LatLng(lat, lng), doc["radius_m"])
+    shell, *holes = doc["polygon"]
+    return Polygon(_points(shell), tuple(_points(h) for h in holes))
+
+
+def band_to_json(band: AltitudeBand) -> Json:
+    return {"lower_m": band.lower_m, "upper_m": band.upper_m, "reference": band.reference.value}
+
+
+def band_from_json(doc: Json) -> AltitudeBand:
+    return AltitudeBand(doc["lower_m"], doc["upper_m"], AltitudeReference(doc["reference"]))
+
+
+def window_to_json(window: TimeWindow) -> list[str]:
+    return [window.start.isoformat(), window.end.isoformat()]
+
+
+def window_from_json(doc: list[str]) -> TimeWindow:
+    return TimeWindow(datetime.fromisoformat(doc[0]), datetime.fromisoformat(doc[1]))
+
+
+def volume_to_json(volume: Volume4D) -> Json:
+    return {
+        "footprint": footprint_to_json(volume.footprint),
+        "altitude": band_to_json(volume.altitude),
+        "time": window_to_json(volume.time),
+    }
+
+
+def volume_from_json(doc: Json) -> Volume4D:
+    return Volume4D(
+        footprint_from_json(doc["footprint"]),
+        band_from_json(doc["altitude"]),
+        window_from_json(doc["time"]),
+    )
+
+
+def _overlap_to_json(overlap: Overlap) -> Json:
+    return {"time": window_to_json(overlap.time), "altitude": band_to_json(overlap.altitude)}
+
+
+def _overlap_from_json(doc: Json) -> Overlap:
+    return Overlap(window_from_json(doc["time"]), band_from_json(doc["altitude"]))
+
+
+def assessment_to_json(assessment: Assessment) -> Json:
+    return {
+        "conflicts": [
+            {
+                "kind": c.kind.value,
+                "volume_index": c.volume_index,
+                "subject_type": c.subject_type,
+                "subject_id": c.subject_id,
+                "party_id": c.party_id,
+                "overlap": _overlap_to_json(c.overlap),
+            }
+            for c in assessment.conflicts
+        ],
+        "required_reviews": [
+            {"party_id": r.party_id, "agreement_id": r.agreement_id, "zone_ids": list(r.zone_ids)}
+            for r in assessment.required_reviews
+        ],
+        "notices": [notice_to_json(n) for n in assessment.notices],
+    }
+
+
+def notice_to_json(n: NoticeTarget) -> Json:
+    return {
+        "party_id": n.party_id,
+        "agreement_id": n.agreement_id,
+        "zone_id": n.zone_id,
+        "volume_index": n.volume_index,
+        "overlap": _overlap_to_json(n.overlap),
+    }
+
+
+def notice_from_json(doc: Json) -> NoticeTarget:
+    return NoticeTarget(
+        doc["party_id"],
+        doc["agreement_id"],
+        doc["zone_id"],
+        doc["volume_index"],
+        _overlap_from_json(doc["overlap"]),
+    )
+
+
+def assessment_from_json(doc: Json) -> Assessment:
+    return Assessment(
+        conflicts=tuple(
+            Conflict(
+                ConflictKind(c["kind"]),
+                c["volume_index"],
+                c["subject_type"],
+                c["subject_id"],
+                c["party_id"],
+                _overlap_from_json(c["overlap"]),
+            )
+            for c in doc["conflicts"]
+        ),
+        required_reviews=tuple(
+            RequiredReview(r["party_id"], r["agreement_id"], tuple(r["zone_ids"]))
+            for r in doc["required_reviews"]
+        ),
+        notices=tuple(notice_from_json(n) for n in doc["notices"]),
+    )

@@ -1,0 +1,580 @@
+"""SQL repositories and the unit of work (SQLAlchemy Core on SQLite or PostgreSQL).
+
+Writes run SERIALIZABLE on PostgreSQL and under SQLite's single writer lock taken at
+BEGIN (IMMEDIATE); a serialization failure, deadlock or busy database rolls the whole
+unit of work back and runs it again, a bounded number of times with jittered backoff.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError
+
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.geometry import FrameFactory
+from deconflict.domain.model import (
+    COUNTING_STATES,
+    Agreement,
+    AgreementKind,
+    AgreementState,
+    OperationState,
+    Party,
+    Zone,
+    ZoneKind,
+)
+from deconflict.domain.operation import Operation, OperationVersion
+from deconflict.domain.volumes import Volume4D
+from deconflict.services.ports import (
+    AgreementRepository,
+    NoticeRepository,
+    OperationRepository,
+    Page,
+    PartyRepository,
+    ReviewRepository,
+    Transaction,
+    ZoneRepository,
+)
+
+from . import codec
+from . import tables as t
+from .cells import cover
+from .codec import Json
+
+T = TypeVar("T")
+
+#: Longest stretch of time one operation_cells row covers (see tables.operation_cells).
+CHUNK_S = 4 * 3600
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+MAX_ATTEMPTS = 12
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url` set up for this unit of work (SQLite: WAL, foreign keys,
+    transactions begun by us so that writers take the lock up front)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # let BEGIN below start transactions
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("deconflict_write", True)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _epoch_floor(dt: datetime) -> int:
+    return math.floor(dt.timestamp())
+
+
+def _epoch_ceil(dt: datetime) -> int:
+    return math.ceil(dt.timestamp())
+
+
+class SqlParties:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    @staticmethod
+    def _party(row: Row[Any]) -> Party:
+        return Party(row.id, row.name, row.created_at)
+
+    def add(self, party: Party) -> None:
+        self._c.execute(
+            insert(t.parties).values(id=party.id, name=party.name, created_at=party.created_at)
+        )
+
+    def get(self, party_id: str) -> Party | None:
+        row = self._c.execute(select(t.parties).where(t.parties.c.id == party_id)).first()
+        return None if row is None else self._party(row)
+
+    def by_name(self, name: str) -> Party | None:
+        row = self._c.execute(select(t.parties).where(t.parties.c.name == name)).first()
+        return None if row is None else self._party(row)
+
+    def listing(self, page: Page) -> list[Party]:
+        rows = self._c.execute(
+            select(t.parties).order_by(t.parties.c.name).limit(page.limit).offset(page.offset)
+        )
+        return [self._party(r) for r in rows]
+
+
+class SqlAgreements:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    @staticmethod
+    def _agreement(row: Row[Any]) -> Agreement:
+        separation = None
+        if row.horizontal_m is not None:
+            separation = Separation(row.horizontal_m, row.vertical_m, row.time_s)
+        return Agreement(
+            id=row.id,
+            kind=AgreementKind(row.kind),
+            proposer_party_id=row.proposer_party_id,
+            partner_party_id=row.partner_party_id,
+            state=AgreementState(row.state),
+            separation=separation,
+            created_at=row.created_at,
+        )
+
+    @staticmethod
+    def _values(a: Agreement) -> dict[str, Any]:
+        s = a.separation
+        return {
+            "kind": a.kind.value,
+            "proposer_party_id": a.proposer_party_id,
+            "partner_party_id": a.partner_party_id,
+            "state": a.state.value,
+            "horizontal_m": None if s is None else s.horizontal_m,
+            "vertical_m": None if s is None else s.vertical_m,
+            "time_s": None if s is None else s.time_s,
+            "created_at": a.created_at,
+        }
+
+    def add(self, agreement: Agreement) -> None:
+        self._c.execute(insert(t.agreements).values(id=agreement.id, **self._values(agreement)))
+
+    def save(self, agreement: Agreement) -> None:
+        self._c.execute(
+            update(t.agreements)
+            .where(t.agreements.c.id == agreement.id)
+            .values(**self._values(agreement))
+        )
+
+    def get(self, agreement_id: str) -> Agreement | None:
+        row = self._c.execute(select(t.agreements).where(t.agreements.c.id == agreement_id)).first()
+        return None if row is None else self._agreement(row)
+
+    def _of(self, party_id: str) -> ColumnElement[bool]:
+        return or_(
+            t.agreements.c.proposer_party_id == party_id,
+            t.agreements.c.partner_party_id == party_id,
+        )
+
+    def of_party(self, party_id: str, page: Page) -> list[Agreement]:
+        rows = self._c.execute(
+            select(t.agreements)
+            .where(self._of(party_id))
+            .order_by(t.agreements.c.created_at, t.agreements.c.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [self._agreement(r) for r in rows]
+
+    def active_of_party(self, party_id: str) -> list[Agreement]:
+        rows = self._c.execute(
+            select(t.agreements).where(
+                self._of(party_id), t.agreements.c.state == AgreementState.ACTIVE.value
+            )
+        )
+        return [self._agreement(r) for r in rows]
+
+
+class SqlZones:
+    def __init__(self, conn: Connection, frames: FrameFactory) -> None:
+        self._c = conn
+        self._frames = frames
+
+    @staticmethod
+    def _zone(row: Row[Any]) -> Zone:
+        return Zone(
+            id=row.id,
+            party_id=row.party_id,
+            kind=ZoneKind(row.kind),
+            name=row.name,
+            footprint=codec.footprint_from_json(row.footprint),
+            altitude=codec.band_from_json(row.altitude),
+            periods=tuple(codec.window_from_json(p) for p in row.periods),
+            created_at=row.created_at,
+        )
+
+    def add(self, zone: Zone) -> None:
+        self._c.execute(
+            insert(t.zones).values(
+                id=zone.id,
+                party_id=zone.party_id,
+                kind=zone.kind.value,
+                name=zone.name,
+                footprint=codec.footprint_to_json(zone.footprint),
+                altitude=codec.band_to_json(zone.altitude),
+                periods=[codec.window_to_json(p) for p in zone.periods],
+                created_at=zone.created_at,
+            )
+        )
+        volumes = zone.volumes()
+        t_start = min(_epoch_floor(v.time.start) for v in volumes)
+        t_end = max(_epoch_ceil(v.time.end) for v in volumes)
+        rows = [
+            {
+                "zone_id": zone.id,
+                "cell": cell,
+                "party_id": zone.party_id,
+                "kind": zone.kind.value,
+                "t_start_s": t_start,
+                "t_end_s": t_end,
+            }
+            for cell in cover(zone.footprint, 0.0, self._frames)
+        ]
+        self._c.execute(insert(t.zone_cells), rows)
+
+    def get(self, zone_id: str) -> Zone | None:
+        row = self._c.execute(select(t.zones).where(t.zones.c.id == zone_id)).first()
+        return None if row is None else self._zone(row)
+
+    def delete(self, zone_id: str) -> None:
+        self._c.execute(delete(t.zone_cells).where(t.zone_cells.c.zone_id == zone_id))
+        self._c.execute(delete(t.zones).where(t.zones.c.id == zone_id))
+
+    def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
+        z = t.zones.c
+        rows = self._c.execute(
+            select(t.zones)
+            .where(
+                or_(
+                    z.party_id == party_id,
+                    z.party_id.in_(list(partner_ids)),
+                    z.kind == ZoneKind.RESTRICTED.value,
+                )
+            )
+            .order_by(z.created_at, z.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [self._zone(r) for r in rows]
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]
+    ) -> list[Zone]:
+        zc = t.zone_cells.c
+        near = or_(
+            *(
+                and_(
+                    zc.cell.in_(cover(v.footprint, reach.horizontal_m, self._frames)),
+                    zc.t_start_s < _epoch_ceil(v.time.end) + math.ceil(reach.time_s),
+                    zc.t_end_s > _epoch_floor(v.time.start) - math.ceil(reach.time_s),
+                )
+                for v in volumes
+            )
+        )
+        whose = or_(zc.kind == ZoneKind.RESTRICTED.value, zc.party_id.in_(list(party_ids)))
+        ids = select(zc.zone_id).where(near, whose).distinct()
+        rows = self._c.execute(select(t.zones).where(t.zones.c.id.in_(ids)))
+        return [self._zone(r) for r in rows]
+
+
+class SqlOperations:
+    def __init__(self, conn: Connection, frames: FrameFactory) -> None:
+        self._c = conn
+        self._frames = frames
+
+    def _index(self, operation: Operation) -> None:
+        """Replaces the operation's cell rows with those of its current version, if it counts."""
+        self._c.execute(
+            delete(t.operation_cells).where(t.operation_cells.c.operation_id == operation.id)
+        )
+        if not operation.counts:
+            return
+        rows: list[dict[str, Any]] = []
+        for index, volume in enumerate(operation.current.volumes):
+            cells = cover(volume.footprint, 0.0, self._frames)
+            start, end = _epoch_floor(volume.time.start), _epoch_ceil(volume.time.end)
+            for chunk_start in range(start, end, CHUNK_S):
+                chunk_end = min(chunk_start + CHUNK_S, end)
+                rows.extend(
+                    {
+                        "operation_id": operation.id,
+                        "volume_index": index,
+                        "cell": cell,
+                        "t_start_s": chunk_start,
+                        "party_id": operation.party_id,
+                        "t_end_s": chunk_end,
+                    }
+                    for cell in cells
+                )
+        self._c.execute(insert(t.operation_cells), rows)
+
+    def _insert_versions(self, operation: Operation, versions: Iterable[OperationVersion]) -> None:
+        rows = [
+            {
+                "operation_id": operation.id,
+                "number": v.number,
+                "state": v.state.value,
+                "volumes": [codec.volume_to_json(x) for x in v.volumes],
+                "assessment": codec.assessment_to_json(v.assessment),
+                "submitted_at": v.submitted_at,
+                "submitted_by": v.submitted_by,
+            }
+            for v in versions
+        ]
+        if rows:
+            self._c.execute(insert(t.operation_versions), rows)
+
+    def add(self, operation: Operation) -> None:
+        self._c.execute(
+            insert(t.operations).values(
+                id=operation.id,
+                party_id=operation.party_id,
+                name=operation.name,
+                priority=operation.priority,
+                state=operation.state.value,
+                current_version=operation.current.number,
+                created_at=operation.created_at,
+                updated_at=operation.current.submitted_at,
+            )
+        )
+        self._insert_versions(operation, operation.versions)
+        self._index(operation)
+
+    def save(self, operation: Operation) -> None:
+        stored = self._c.execute(
+            select(func.max(t.operation_versions.c.number)).where(
+                t.operation_versions.c.operation_id == operation.id
+            )
+        ).scalar_one()
+        v = t.operation_versions.c
+        for version in operation.versions[: stored or 0]:
+            self._c.execute(
+                update(t.operation_versions)
+                .where(v.operation_id == operation.id, v.number == version.number)
+                .values(state=version.state.value)
+            )
+        self._insert_versions(operation, operation.versions[stored or 0 :])
+        self._c.execute(
+            update(t.operations)
+            .where(t.operations.c.id == operation.id)
+            .values(
+                name=operation.name,
+                priority=operation.priority,
+                state=operation.state.value,
+                current_version=operation.current.number,
+                updated_at=operation.current.submitted_at,
+            )
+        )
+        self._index(operation)
+
+    @staticmethod
+    def _version(row: Row[Any]) -> OperationVersion:
+        return OperationVersion(
+            number=row.number,
+            volumes=tuple(codec.volume_from_json(x) for x in row.volumes),
+            state=OperationState(row.state),
+            submitted_at=row.submitted_at,
+            submitted_by=row.submitted_by,
+            assessment=codec.assessment_from_json(row.assessment),
+        )
+
+    def _load(self, rows: Sequence[Row[Any]]) -> list[Operation]:
+        if not rows:
+            return []
+        v = t.operation_versions.c
+        versions: dict[str, list[OperationVersion]] = {r.id: [] for r in rows}
+        for vr in self._c.execute(
+            select(t.operation_versions)
+            .where(v.operation_id.in_(list(versions)))
+            .order_by(v.operation_id, v.number)
+        ):
+            versions[vr.operation_id].append(self._version(vr))
+        return [
+            Operation(
+                id=r.id,
+                party_id=r.party_id,
+                name=r.name,
+                priority=r.priority,
+                created_at=r.created_at,
+                versions=versions[r.id],
+            )
+            for r in rows
+        ]
+
+    def get(self, operation_id: str) -> Operation | None:
+        rows = self._c.execute(select(t.operations).where(t.operations.c.id == operation_id)).all()
+        found = self._load(rows)
+        return found[0] if found else None
+
+    def of_party(
+        self, party_id: str, page: Page, state: OperationState | None = None
+    ) -> list[Operation]:
+        o = t.operations.c
+        query = select(t.operations).where(o.party_id == party_id)
+        if state is not None:
+            query = query.where(o.state == state.value)
+        query = query.order_by(o.created_at.desc(), o.id).limit(page.limit).offset(page.offset)
+        return self._load(self._c.execute(query).all())
+
+    def _candidates_where(self, ids: Any, exclude_party_id: str) -> list[OperationCandidate]:
+        o, v = t.operations.c, t.operation_versions.c
+        query = (
+            select(o.id, o.party_id, v.volumes)
+            .join(t.operation_versions, and_(v.operation_id == o.id, v.number == o.current_version))
+            .where(o.party_id != exclude_party_id, o.state.in_([s.value for s in COUNTING_STATES]))
+        )
+        if ids is not None:
+            query = query.where(o.id.in_(ids))
+        return [
+            OperationCandidate(
+                row.id, row.party_id, tuple(codec.volume_from_json(x) for x in row.volumes)
+            )
+            for row in self._c.execute(query)
+        ]
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
+    ) -> list[OperationCandidate]:
+        oc = t.operation_cells.c
+        pad_s = math.ceil(reach.time_s)
+        near = or_(
+            *(
+                and_(
+                    oc.cell.in_(cover(v.footprint, reach.horizontal_m, self._frames)),
+                    oc.t_start_s >= _epoch_floor(v.time.start) - pad_s - CHUNK_S,
+                    oc.t_start_s < _epoch_ceil(v.time.end) + pad_s,
+                    oc.t_end_s > _epoch_floor(v.time.start) - pad_s,
+                )
+                for v in volumes
+            )
+        )
+        ids = select(oc.operation_id).where(near, oc.party_id != exclude_party_id).distinct()
+        return self._candidates_where(ids, exclude_party_id)
+
+    def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
+        return self._candidates_where(None, exclude_party_id)
+
+
+class SqlReviews:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None:
+        self._c.execute(
+            insert(t.required_reviews).values(
+                operation_id=operation_id,
+                version=version,
+                reviewer_party_id=review.party_id,
+                agreement_id=review.agreement_id,
+                zone_ids=list(review.zone_ids),
+            )
+        )
+
+    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]:
+        r = t.required_reviews.c
+        rows = self._c.execute(
+            select(t.required_reviews)
+            .where(r.operation_id == operation_id, r.version == version)
+            .order_by(r.reviewer_party_id)
+        )
+        return [
+            RequiredReview(row.reviewer_party_id, row.agreement_id, tuple(row.zone_ids))
+            for row in rows
+        ]
+
+
+class SqlNotices:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def add(
+        self,
+        notice_id: str,
+        operation_id: str,
+        version: int,
+        target: NoticeTarget,
+        created_at: datetime,
+    ) -> None:
+        content: Json = codec.notice_to_json(target)
+        self._c.execute(
+            insert(t.notices).values(
+                id=notice_id,
+                operation_id=operation_id,
+                version=version,
+                recipient_party_id=target.party_id,
+                agreement_id=target.agreement_id,
+                zone_id=target.zone_id,
+                content=content,
+                created_at=created_at,
+            )
+        )
+
+    def count_for(self, recipient_party_id: str) -> int:
+        return int(
+            self._c.execute(
+                select(func.count())
+                .select_from(t.notices)
+                .where(t.notices.c.recipient_party_id == recipient_party_id)
+            ).scalar_one()
+        )
+
+
+class SqlTransaction:
+    """Implements services.ports.Transaction on one connection."""
+
+    def __init__(self, conn: Connection, frames: FrameFactory) -> None:
+        self.parties: PartyRepository = SqlParties(conn)
+        self.agreements: AgreementRepository = SqlAgreements(conn)
+        self.zones: ZoneRepository = SqlZones(conn, frames)
+        self.operations: OperationRepository = SqlOperations(conn, frames)
+        self.reviews: ReviewRepository = SqlReviews(conn)
+        self.notices: NoticeRepository = SqlNotices(conn)
+
+
+def _retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error.orig)
+
+
+class SqlUnitOfWork:
+    """Implements services.ports.UnitOfWork over an engine."""
+
+    def __init__(self, engine: Engine, frames: FrameFactory) -> None:
+        self.engine = engine
+        self._frames = frames
+        self._serializable = engine.dialect.name != "sqlite"
+
+    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+        options: dict[str, Any] = {"deconflict_write": write}
+        if self._serializable:
+            options["isolation_level"] = "SERIALIZABLE" if write else "REPEATABLE READ"
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.engine.connect().execution_options(**options) as conn, conn.begin():
+                    return work(SqlTransaction(conn, self._frames))
+            except DBAPIError as error:
+                if attempt == MAX_ATTEMPTS or not _retryable(error):
+                    raise
+                time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,172 @@
+"""The relational schema (SQLAlchemy Core). Portable: SQLite, PostgreSQL, CockroachDB.
+
+No PostgreSQL-only types in the write path: ids are strings, times are timestamps and
+epoch seconds, documents are JSON, cells are BIGINT (H3 indexes fit in 63 bits).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("name"),
+)
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("proposer_party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("partner_party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("horizontal_m", Float),
+    Column("vertical_m", Float),
+    Column("time_s", Float),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("footprint", JSON, nullable=False),
+    Column("altitude", JSON, nullable=False),
+    Column("periods", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# One row per (zone, cell): the zone's whole active span, for the candidate search.
+zone_cells = Table(
+    "zone_cells",
+    metadata,
+    Column("zone_id", ID, ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+    Column("cell", BigInteger, primary_key=True),
+    Column("party_id", ID, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("t_start_s", BigInteger, nullable=False),
+    Column("t_end_s", BigInteger, nullable=False),
+    Index("ix_zone_cells_cell_time", "cell", "t_start_s"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(30), nullable=False),
+    Column("current_version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_operations_party_created", "party_id", "created_at"),
+)
+
+operation_versions = Table(
+    "operation_versions",
+    metadata,
+    Column("operation_id", ID, ForeignKey("operations.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("state", String(30), nullable=False),
+    Column("volumes", JSON, nullable=False),
+    Column("assessment", JSON, nullable=False),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+)
+
+# One row per (operation, volume, cell, time chunk) of the current version of a counting
+# operation; windows are cut into chunks of at most CHUNK_S so that a search can bound
+# `t_start_s` from below and use the (cell, t_start_s) index as a range.
+operation_cells = Table(
+    "operation_cells",
+    metadata,
+    Column("operation_id", ID, ForeignKey("operations.id"), primary_key=True),
+    Column("volume_index", Integer, primary_key=True),
+    Column("cell", BigInteger, primary_key=True),
+    Column("t_start_s", BigInteger, primary_key=True),
+    Column("party_id", ID, nullable=False),
+    Column("t_end_s", BigInteger, nullable=False),
+    Index("ix_operation_cells_cell_time", "cell", "t_start_s"),
+)
+
+required_reviews = Table(
+    "required_reviews",
+    metadata,
+    Column("operation_id", ID, ForeignKey("operations.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("reviewer_party_id", ID, ForeignKey("parties.id"), primary_key=True),
+    Column("agreement_id", ID, ForeignKey("agreements.id"), nullable=False),
+    Column("zone_ids", JSON, nullable=False),
+    Index("ix_required_reviews_reviewer", "reviewer_party_id"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("operation_id", ID, ForeignKey("operations.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recipient_party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("agreement_id", ID, ForeignKey("agreements.id"), nullable=False),
+    Column("zone_id", ID, nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,220 @@
+"""Policy: what a set of volumes means for its submitter, given the candidates around it.
+
+`assess` is the whole decision of the core service: refused (a restricted zone),
+in review (a coordination partner's review zone), notices (partners' notify zones),
+or approved. It is pure: the caller supplies candidates and relations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from .conflicts import Overlap, Separation, volumes_conflict
+from .geometry import FrameFactory, PlanarFootprint, footprint_center, planar
+from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
+from .volumes import Footprint, Volume4D
+
+
+class ConflictKind(StrEnum):
+    RESTRICTED_ZONE = "restricted_zone"
+    REVIEW_ZONE = "review_zone"
+    NOTIFY_ZONE = "notify_zone"
+    OPERATION = "operation"
+
+
+_ZONE_CONFLICT = {
+    ZoneKind.RESTRICTED: ConflictKind.RESTRICTED_ZONE,
+    ZoneKind.REVIEW: ConflictKind.REVIEW_ZONE,
+    ZoneKind.NOTIFY: ConflictKind.NOTIFY_ZONE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OperationCandidate:
+    """Another party's operation that counts: its id, owner and current volumes."""
+
+    id: str
+    party_id: str
+    volumes: tuple[Volume4D, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One 4D overlap between submitted volume `volume_index` and a zone or operation."""
+
+    kind: ConflictKind
+    volume_index: int
+    subject_type: str  # "zone" or "operation"
+    subject_id: str | None
+    party_id: str | None
+    overlap: Overlap
+
+    def seen_by(self, viewer_party_id: str) -> Conflict:
+        """Need-to-know: another party's operation is shown only as 'an operation',
+        with the overlapping window and band, never its identity or owner."""
+        if self.subject_type == "operation" and self.party_id != viewer_party_id:
+            return replace(self, subject_id=None, party_id=None)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredReview:
+    """A coordination partner that must review, and the review zones that require it."""
+
+    party_id: str
+    agreement_id: str
+    zone_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeTarget:
+    """A partner to notify: its zone entered, by which volume, where and when."""
+
+    party_id: str
+    agreement_id: str
+    zone_id: str
+    volume_index: int
+    overlap: Overlap
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    conflicts: tuple[Conflict, ...]
+    required_reviews: tuple[RequiredReview, ...]
+    notices: tuple[NoticeTarget, ...]
+
+    def seen_by(self, viewer_party_id: str) -> Assessment:
+        return replace(self, conflicts=tuple(c.seen_by(viewer_party_id) for c in self.conflicts))
+
+    @property
+    def refused(self) -> bool:
+        return any(c.kind is ConflictKind.RESTRICTED_ZONE for c in self.conflicts)
+
+    @property
+    def state(self) -> OperationState:
+        """Where a stored submission lands (a refused one is never stored)."""
+        return OperationState.IN_REVIEW if self.required_reviews else OperationState.APPROVED
+
+
+@dataclass(frozen=True, slots=True)
+class Relations:
+    """The submitting party's active agreements, by partner, and the default minima."""
+
+    party_id: str
+    agreements: Mapping[str, Agreement]
+    default_separation: Separation
+
+    @classmethod
+    def of(cls, party_id: str, agreements: Iterable[Agreement], default: Separation) -> Relations:
+        return cls(party_id, {a.other(party_id): a for a in agreements}, default)
+
+    def separation_with(self, party_id: str) -> Separation:
+        agreement = self.agreements.get(party_id)
+        if agreement is not None and agreement.separation is not None:
+            return agreement.separation
+        return self.default_separation
+
+    def widest_separation(self) -> Separation:
+        """The largest minimum in each dimension: what a candidate search must reach."""
+        all_minima = [self.default_separation] + [
+            a.separation for a in self.agreements.values() if a.separation is not None
+        ]
+        return Separation(
+            max(s.horizontal_m for s in all_minima),
+            max(s.vertical_m for s in all_minima),
+            max(s.time_s for s in all_minima),
+        )
+
+    def zone_matters(self, zone: Zone) -> bool:
+        """Restricted zones bind everyone; review zones bind coordination partners;
+        notify zones concern any partner. Other parties' other zones are not the
+        submitter's business (nor visible to it)."""
+        if zone.party_id == self.party_id:
+            return False
+        if zone.kind is ZoneKind.RESTRICTED:
+            return True
+        agreement = self.agreements.get(zone.party_id)
+        if agreement is None:
+            return False
+        return zone.kind is ZoneKind.NOTIFY or agreement.kind is AgreementKind.COORDINATION
+
+
+class _Frame:
+    """Memoised projection of footprints into the frame of one submitted volume."""
+
+    def __init__(self, frames: FrameFactory, volume: Volume4D) -> None:
+        self._frame = frames(footprint_center(volume.footprint))
+        self._cache: dict[int, tuple[Footprint, PlanarFootprint]] = {}
+
+    def __call__(self, footprint: Footprint) -> PlanarFootprint:
+        hit = self._cache.get(id(footprint))
+        if hit is None:
+            # Keep the footprint alive beside its projection so that its id stays unique.
+            hit = self._cache[id(footprint)] = (footprint, planar(footprint, self._frame))
+        return hit[1]
+
+
+def assess(
+    volumes: Sequence[Volume4D],
+    relations: Relations,
+    zones: Iterable[Zone],
+    operations: Iterable[OperationCandidate],
+    frames: FrameFactory,
+) -> Assessment:
+    """Every conflict of `volumes` with the relevant zones and other parties' operations,
+    and what follows from them under the submitter's agreements.
+
+    Candidates may be a superset (e.g. from a cell index); each pair gets the exact test.
+    """
+    me = relations.party_id
+    relevant_zones = [z for z in zones if relations.zone_matters(z)]
+    others = [o for o in operations if o.party_id != me]
+    conflicts: list[Conflict] = []
+    reviews: dict[str, tuple[str, list[str]]] = {}
+    notices: list[NoticeTarget] = []
+    for index, volume in enumerate(volumes):
+        project = _Frame(frames, volume)
+        for zone in relevant_zones:
+            separation = relations.separation_with(zone.party_id)
+            for zone_volume in zone.volumes():
+                overlap = volumes_conflict(volume, zone_volume, separation, project)
+                if overlap is None:
+                    continue
+                conflicts.append(
+                    Conflict(
+                        _ZONE_CONFLICT[zone.kind], index, "zone", zone.id, zone.party_id, overlap
+                    )
+                )
+                agreement = relations.agreements.get(zone.party_id)
+                if agreement is None:
+                    continue
+                if zone.kind is ZoneKind.REVIEW:
+                    _, zone_ids = reviews.setdefault(zone.party_id, (agreement.id, []))
+                    if zone.id not in zone_ids:
+                        zone_ids.append(zone.id)
+                elif zone.kind is ZoneKind.NOTIFY:
+                    notices.append(
+                        NoticeTarget(zone.party_id, agreement.id, zone.id, index, overlap)
+                    )
+        for operation in others:
+            separation = relations.separation_with(operation.party_id)
+            for other in operation.volumes:
+                overlap = volumes_conflict(volume, other, separation, project)
+                if overlap is not None:
+                    conflicts.append(
+                        Conflict(
+                            ConflictKind.OPERATION,
+                            index,
+                            "operation",
+                            operation.id,
+                            operation.party_id,
+                            overlap,
+                        )
+                    )
+    required = tuple(
+        RequiredReview(party, agreement_id, tuple(zone_ids))
+        for party, (agreement_id, zone_ids) in sorted(reviews.items())
+    )
+    return Assessment(tuple(conflicts), required, tuple(notices))

@@ -1,0 +1,143 @@
+"""Footprints in a local metric frame: validation and the horizontal conflict test.
+
+The domain does not know how to project; it is handed a `FrameFactory` (the pyproj
+adapter in production) that builds an azimuthal equidistant frame around a point. Every
+footprint compared in one check is projected into the frame of the submitted volume, so
+antimeridian-crossing and polar footprints are plain small polygons there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .errors import InvalidInput
+from .volumes import Circle, Footprint, LatLng, Polygon
+
+#: A sequence of floats or a numpy array of them (the domain does not import numpy).
+Coords = Any
+
+
+class LocalFrame(Protocol):
+    """A metric plane tangent to the Earth around one point (x east, y north, metres)."""
+
+    def to_xy(self, lngs: Coords, lats: Coords) -> tuple[Coords, Coords]: ...
+
+    def to_lnglat(self, xs: Coords, ys: Coords) -> tuple[Coords, Coords]: ...
+
+
+FrameFactory = Callable[[LatLng], LocalFrame]
+
+
+def center_of(points: Sequence[LatLng]) -> LatLng:
+    """The normalised mean of the points as unit vectors: right across the antimeridian
+    and at the poles, where averaging degrees is not."""
+    x = y = z = 0.0
+    for p in points:
+        lat, lng = math.radians(p.lat), math.radians(p.lng)
+        x += math.cos(lat) * math.cos(lng)
+        y += math.cos(lat) * math.sin(lng)
+        z += math.sin(lat)
+    norm = math.sqrt(x * x + y * y + z * z)
+    if norm < 1e-12:  # antipodal points: no meaningful centre, any of them will do
+        return points[0]
+    lat = math.degrees(math.asin(max(-1.0, min(1.0, z / norm))))
+    lng = math.degrees(math.atan2(y, x)) if math.hypot(x, y) > 1e-12 else 0.0
+    return LatLng(lat, lng)
+
+
+def footprint_center(footprint: Footprint) -> LatLng:
+    return footprint.center if isinstance(footprint, Circle) else center_of(footprint.exterior)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanarFootprint:
+    """A footprint in a local frame: a core geometry grown by `radius_m`.
+
+    A polygon is itself with radius 0; a circle is its centre point with its radius.
+    """
+
+    core: BaseGeometry
+    radius_m: float
+
+
+def _ring_xy(frame: LocalFrame, ring: Sequence[LatLng]) -> list[tuple[float, float]]:
+    xs, ys = frame.to_xy([p.lng for p in ring], [p.lat for p in ring])
+    return list(zip(xs, ys, strict=True))
+
+
+def planar(footprint: Footprint, frame: LocalFrame) -> PlanarFootprint:
+    """Projects a footprint into the frame (no validation)."""
+    if isinstance(footprint, Circle):
+        (x,), (y,) = frame.to_xy([footprint.center.lng], [footprint.center.lat])
+        return PlanarFootprint(shapely.Point(x, y), footprint.radius_m)
+    shell = _ring_xy(frame, footprint.exterior)
+    holes = [_ring_xy(frame, h) for h in footprint.holes]
+    return PlanarFootprint(shapely.Polygon(shell, holes), 0.0)
+
+
+def footprints_conflict(a: PlanarFootprint, b: PlanarFootprint, separation_m: float) -> bool:
+    """True when the footprints, grown by `separation_m`, share a positive area.
+
+    Exact for circles (no polygon approximation): the cores are closer than the sum of
+    radii and separation. Without radius or separation, two polygons conflict only when
+    their interiors meet, so polygons that touch along an edge or at a point do not.
+    """
+    reach_m = a.radius_m + b.radius_m + separation_m
+    if reach_m > 0:
+        return bool(shapely.distance(a.core, b.core) < reach_m)
+    return bool(shapely.intersects(a.core, b.core) and not shapely.touches(a.core, b.core))
+
+
+def overlap_area_m2(a: PlanarFootprint, b: PlanarFootprint) -> float:
+    """Area shared by the two footprints (circles approximated with 64 segments)."""
+    ga = a.core.buffer(a.radius_m, quad_segs=16) if a.radius_m else a.core
+    gb = b.core.buffer(b.radius_m, quad_segs=16) if b.radius_m else b.core
+    return float(shapely.area(shapely.intersection(ga, gb)))
+
+
+@dataclass(frozen=True, slots=True)
+class FootprintLimits:
+    """Bounds on a single footprint, from configuration."""
+
+    max_area_m2: float
+    max_vertices: int
+
+
+def footprint_area_m2(footprint: Footprint, frame: LocalFrame) -> float:
+    if isinstance(footprint, Circle):
+        return math.pi * footprint.radius_m**2
+    return float(planar(footprint, frame).core.area)
+
+
+def check_footprint(footprint: Footprint, frames: FrameFactory, limits: FootprintLimits) -> None:
+    """Raises InvalidInput (located under `footprint`) unless the footprint is a valid,
+    simple shape within the configured vertex count and area."""
+    loc = ("footprint",)
+    if footprint.vertex_count > limits.max_vertices:
+        raise InvalidInput.at(
+            (*loc, "vertices"),
+            f"{footprint.vertex_count} vertices exceed the maximum of {limits.max_vertices}",
+        )
+    frame = frames(footprint_center(footprint))
+    if isinstance(footprint, Polygon):
+        geom = planar(footprint, frame).core
+        if not shapely.is_valid(geom):
+            reason = shapely.is_valid_reason(geom)
+            raise InvalidInput.at(
+                (*loc, "vertices"), f"polygon is not simple ({reason.split('[')[0].strip()})"
+            )
+    area_m2 = footprint_area_m2(footprint, frame)
+    if area_m2 <= 0:
+        raise InvalidInput.at(loc, "footprint has no area")
+    if area_m2 > limits.max_area_m2:
+        raise InvalidInput.at(
+            loc,
+            f"footprint area {area_m2 / 1e6:.1f} km2 exceeds the maximum of "
+            f"{limits.max_area_m2 / 1e6:.1f} km2",
+        )

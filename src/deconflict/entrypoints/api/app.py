@@ -1,0 +1,55 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from deconflict import __version__
+from deconflict.adapters.migrate import revision_of
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
+
+from . import schemas as s
+from .deps import ContainerDep
+from .errors import BodyLimit, install_error_handlers
+from .routes import operations, registry
+
+DESCRIPTION = """
+Parties submit planned operations (4D volumes: footprint, altitude band, time window);
+deconflict finds their conflicts with other parties' zones and operations and applies
+the parties' agreements. Every request needs `Authorization: Bearer <token>` (mint one
+with `deconflict token`). Errors are JSON: `{"detail": ..., "errors": [{"loc", "msg"}]}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    """Builds the API for `settings` (from the environment when omitted), or around an
+    already built `container` (tests, the CLI's demo)."""
+    settings = settings or (container.settings if container else Settings())
+    container = container or bootstrap(settings)
+    app = FastAPI(
+        title="deconflict",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.container = container
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(registry.router)
+    app.include_router(operations.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz(c: ContainerDep) -> s.Health:
+        """Liveness and database reachability (no token needed)."""
+        with c.uow.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return s.Health(
+            status="ok",
+            database=c.uow.engine.dialect.name,
+            schema_revision=revision_of(c.uow.engine),
+        )
+
+    return app

@@ -1,0 +1,378 @@
+"""Explicit conversions between the API schemas and domain types, in both directions.
+
+`from_api`/`to_api` for native shapes, `from_f3548`/`to_f3548` for ASTM F3548-21, and
+`from_geojson`/`to_geojson` for GeoJSON Features. Input errors come out as InvalidInput
+located at the field that caused them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from deconflict.domain.assessment import Assessment, Conflict, NoticeTarget, RequiredReview
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.errors import InvalidInput, Loc
+from deconflict.domain.model import Agreement, Party, Zone
+from deconflict.domain.operation import Operation, OperationVersion
+from deconflict.domain.volumes import (
+    AltitudeBand,
+    AltitudeReference,
+    Circle,
+    Footprint,
+    LatLng,
+    Polygon,
+    TimeWindow,
+    Volume4D,
+)
+
+from . import schemas as s
+
+T = TypeVar("T")
+
+
+def _at(loc: Loc, build: Callable[[], T]) -> T:
+    """Runs a domain constructor, locating any InvalidInput it raises under `loc`."""
+    try:
+        return build()
+    except InvalidInput as e:
+        raise e.prefixed(loc) from None
+
+
+def _point(p: s.LatLngPoint, loc: Loc) -> LatLng:
+    return _at(loc, lambda: LatLng(p.lat, p.lng))
+
+
+def _points(points: Sequence[s.LatLngPoint], loc: Loc) -> tuple[LatLng, ...]:
+    return tuple(_point(p, (*loc, i)) for i, p in enumerate(points))
+
+
+def _window(start: datetime, end: datetime, loc: Loc) -> TimeWindow:
+    return _at(loc, lambda: TimeWindow(start, end))
+
+
+def _band(lower: float, upper: float, reference: str, loc: Loc) -> AltitudeBand:
+    return _at(loc, lambda: AltitudeBand(lower, upper, AltitudeReference(reference)))
+
+
+def footprint_from_api(f: s.PolygonFootprint | s.CircleFootprint, loc: Loc) -> Footprint:
+    if isinstance(f, s.CircleFootprint):
+        center = _point(f.center, (*loc, "center"))
+        return _at(loc, lambda: Circle(center, f.radius_m))
+    exterior = _points(f.vertices, (*loc, "vertices"))
+    holes = tuple(_points(h, (*loc, "holes", i)) for i, h in enumerate(f.holes))
+    return _at(loc, lambda: Polygon(exterior, holes))
+
+
+def footprint_to_api(f: Footprint) -> s.PolygonFootprint | s.CircleFootprint:
+    if isinstance(f, Circle):
+        return s.CircleFootprint(
+            type="circle",
+            center=s.LatLngPoint(lat=f.center.lat, lng=f.center.lng),
+            radius_m=f.radius_m,
+        )
+    return s.PolygonFootprint(
+        type="polygon",
+        vertices=[s.LatLngPoint(lat=p.lat, lng=p.lng) for p in f.exterior],
+        holes=[[s.LatLngPoint(lat=p.lat, lng=p.lng) for p in h] for h in f.holes],
+    )
+
+
+def from_api(v: s.VolumeNative, loc: Loc) -> Volume4D:
+    return Volume4D(
+        footprint_from_api(v.footprint, (*loc, "footprint")),
+        _band(v.altitude_lower_m, v.altitude_upper_m, v.altitude_reference, loc),
+        _window(v.time_start, v.time_end, loc),
+    )
+
+
+def to_api(v: Volume4D) -> s.VolumeNative:
+    return s.VolumeNative(
+        footprint=footprint_to_api(v.footprint),
+        altitude_lower_m=v.altitude.lower_m,
+        altitude_upper_m=v.altitude.upper_m,
+        altitude_reference=v.altitude.reference.value,
+        time_start=v.time.start,
+        time_end=v.time.end,
+    )
+
+
+def from_f3548(v: s.F3548Volume4D, loc: Loc) -> Volume4D:
+    v3 = v.volume
+    vloc = (*loc, "volume")
+    if (v3.outline_circle is None) == (v3.outline_polygon is None):
+        raise InvalidInput.at(vloc, "exactly one of outline_circle and outline_polygon is needed")
+    footprint: Footprint
+    if v3.outline_circle is not None:
+        circle = v3.outline_circle
+        center = _point(circle.center, (*vloc, "outline_circle", "center"))
+        footprint = _at((*vloc, "outline_circle"), lambda: Circle(center, circle.radius.value))
+    else:
+        assert v3.outline_polygon is not None
+        ploc = (*vloc, "outline_polygon")
+        vertices = _points(v3.outline_polygon.vertices, (*ploc, "vertices"))
+        footprint = _at(ploc, lambda: Polygon(vertices))
+    lower, upper = v3.altitude_lower, v3.altitude_upper
+    if lower.reference != upper.reference:
+        raise InvalidInput.at(vloc, "altitude_lower and altitude_upper must share a reference")
+    return Volume4D(
+        footprint,
+        _band(lower.value, upper.value, lower.reference, vloc),
+        _window(v.time_start.value, v.time_end.value, loc),
+    )
+
+
+def _f3548_time(t: datetime) -> s.F3548Time:
+    return s.F3548Time(value=t, format="RFC3339")
+
+
+def to_f3548(v: Volume4D) -> s.F3548Volume4D:
+    f = v.footprint
+    if isinstance(f, Polygon) and f.holes:
+        raise InvalidInput.at(
+            ("volume_format",), "F3548 polygons cannot hold holes; ask for native or geojson"
+        )
+    ref = v.altitude.reference.value
+    return s.F3548Volume4D(
+        volume=s.F3548Volume3D(
+            outline_circle=s.F3548Circle(
+                center=s.LatLngPoint(lat=f.center.lat, lng=f.center.lng),
+                radius=s.F3548Radius(value=f.radius_m, units="M"),
+            )
+            if isinstance(f, Circle)
+            else None,
+            outline_polygon=s.F3548Polygon(
+                vertices=[s.LatLngPoint(lat=p.lat, lng=p.lng) for p in f.exterior]
+            )
+            if isinstance(f, Polygon)
+            else None,
+            altitude_lower=s.F3548Altitude(value=v.altitude.lower_m, reference=ref, units="M"),
+            altitude_upper=s.F3548Altitude(value=v.altitude.upper_m, reference=ref, units="M"),
+        ),
+        time_start=_f3548_time(v.time.start),
+        time_end=_f3548_time(v.time.end),
+    )
+
+
+def _position(coords: Sequence[float], loc: Loc) -> LatLng:
+    if len(coords) not in (2, 3):
+        raise InvalidInput.at(loc, "a position is [longitude, latitude] (optionally an altitude)")
+    return _at(loc, lambda: LatLng(coords[1], coords[0]))
+
+
+def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> Volume4D:
+    props = feature.properties
+    gloc = (*loc, "geometry", "coordinates")
+    footprint: Footprint
+    if isinstance(feature.geometry, s.GeoJSONPoint):
+        center = _position(feature.geometry.coordinates, gloc)
+        if props.radius_m is None:
+            raise InvalidInput.at(
+                (*loc, "properties", "radius_m"), "a Point footprint needs radius_m"
+            )
+        radius_m = props.radius_m
+        footprint = _at(loc, lambda: Circle(center, radius_m))
+    else:
+        rings = feature.geometry.coordinates
+        if not rings:
+            raise InvalidInput.at(gloc, "a Polygon needs an outer ring")
+        parsed: list[tuple[LatLng, ...]] = []
+        for r, ring in enumerate(rings):
+            points = tuple(_position(c, (*gloc, r, i)) for i, c in enumerate(ring))
+            if len(points) < 4 or points[0] != points[-1]:
+                raise InvalidInput.at(
+                    (*gloc, r), "a GeoJSON ring is closed: at least 4 positions, last = first"
+                )
+            parsed.append(points)
+        footprint = _at(gloc, lambda: Polygon(parsed[0], tuple(parsed[1:])))
+    ploc = (*loc, "properties")
+    return Volume4D(
+        footprint,
+        _band(props.altitude_lower_m, props.altitude_upper_m, props.altitude_reference, ploc),
+        _window(props.time_start, props.time_end, ploc),
+    )
+
+
+def _ring_to_geojson(ring: tuple[LatLng, ...]) -> list[list[float]]:
+    return [[p.lng, p.lat] for p in (*ring, ring[0])]
+
+
+def to_geojson(v: Volume4D) -> s.GeoJSONFeature:
+    f = v.footprint
+    geometry: s.GeoJSONPolygon | s.GeoJSONPoint
+    if isinstance(f, Circle):
+        geometry = s.GeoJSONPoint(type="Point", coordinates=[f.center.lng, f.center.lat])
+    else:
+        geometry = s.GeoJSONPolygon(
+            type="Polygon",
+            coordinates=[_ring_to_geojson(f.exterior), *(_ring_to_geojson(h) for h in f.holes)],
+        )
+    return s.GeoJSONFeature(
+        type="Feature",
+        geometry=geometry,
+        properties=s.GeoJSONVolumeProperties(
+            altitude_lower_m=v.altitude.lower_m,
+            altitude_upper_m=v.altitude.upper_m,
+            altitude_reference=v.altitude.reference.value,
+            time_start=v.time.start,
+            time_end=v.time.end,
+            radius_m=f.radius_m if isinstance(f, Circle) else None,
+        ),
+    )
+
+
+def volumes_from_api(
+    volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature],
+) -> tuple[Volume4D, ...]:
+    """Every volume of a request body, in any accepted shape; all problems at once."""
+    out: list[Volume4D] = []
+    problems: list[tuple[Loc, str]] = []
+    for i, v in enumerate(volumes):
+        loc: Loc = ("body", "volumes", i)
+        try:
+            if isinstance(v, s.F3548Volume4D):
+                out.append(from_f3548(v, loc))
+            elif isinstance(v, s.GeoJSONFeature):
+                out.append(from_geojson(v, loc))
+            else:
+                out.append(from_api(v, loc))
+        except InvalidInput as e:
+            problems.extend(e.problems)
+    if problems:
+        raise InvalidInput(problems)
+    return tuple(out)
+
+
+VOLUME_WRITERS: dict[s.VolumeFormat, Callable[[Volume4D], s.VolumeOut]] = {
+    s.VolumeFormat.NATIVE: to_api,
+    s.VolumeFormat.F3548: to_f3548,
+    s.VolumeFormat.GEOJSON: to_geojson,
+}
+
+
+def conflict_to_api(c: Conflict) -> s.ConflictPublic:
+    return s.ConflictPublic(
+        kind=c.kind.value,
+        volume_index=c.volume_index,
+        with_=s.ConflictWith(
+            type="zone" if c.subject_type == "zone" else "operation",
+            id=c.subject_id,
+            party_id=c.party_id,
+        ),
+        time_start=c.overlap.time.start,
+        time_end=c.overlap.time.end,
+        altitude_lower_m=c.overlap.altitude.lower_m,
+        altitude_upper_m=c.overlap.altitude.upper_m,
+        altitude_reference=c.overlap.altitude.reference.value,
+    )
+
+
+def _review_to_api(r: RequiredReview) -> s.RequiredReviewPublic:
+    return s.RequiredReviewPublic(
+        party_id=r.party_id, agreement_id=r.agreement_id, zone_ids=list(r.zone_ids)
+    )
+
+
+def _notice_to_api(n: NoticeTarget) -> s.NoticePublic:
+    return s.NoticePublic(
+        party_id=n.party_id,
+        zone_id=n.zone_id,
+        volume_index=n.volume_index,
+        time_start=n.overlap.time.start,
+        time_end=n.overlap.time.end,
+    )
+
+
+def check_to_api(a: Assessment) -> s.CheckPublic:
+    return s.CheckPublic(
+        conflicts=[conflict_to_api(c) for c in a.conflicts],
+        required_reviews=[_review_to_api(r) for r in a.required_reviews],
+        notices=[_notice_to_api(n) for n in a.notices],
+        refused=a.refused,
+    )
+
+
+def _version_to_api(v: OperationVersion, fmt: s.VolumeFormat) -> s.VersionPublic:
+    write = VOLUME_WRITERS[fmt]
+    return s.VersionPublic(
+        version=v.number,
+        state=v.state.value,
+        submitted_at=v.submitted_at,
+        submitted_by=v.submitted_by,
+        volumes=[write(x) for x in v.volumes],
+    )
+
+
+def operation_to_api(
+    op: Operation, viewer_party_id: str, fmt: s.VolumeFormat, *, history: bool = False
+) -> s.OperationPublic:
+    current = op.current
+    assessment = current.assessment.seen_by(viewer_party_id)
+    write = VOLUME_WRITERS[fmt]
+    return s.OperationPublic(
+        id=op.id,
+        party_id=op.party_id,
+        name=op.name,
+        priority=op.priority,
+        version=current.number,
+        state=current.state.value,
+        created_at=op.created_at,
+        volumes=[write(x) for x in current.volumes],
+        conflicts=[conflict_to_api(c) for c in assessment.conflicts],
+        required_reviews=[_review_to_api(r) for r in assessment.required_reviews],
+        notices=[_notice_to_api(n) for n in assessment.notices],
+        versions=[_version_to_api(v, fmt) for v in op.versions] if history else None,
+    )
+
+
+def party_to_api(p: Party) -> s.PartyPublic:
+    return s.PartyPublic(id=p.id, name=p.name, created_at=p.created_at)
+
+
+def separation_from_api(sep: s.SeparationSchema | None) -> Separation | None:
+    return None if sep is None else Separation(sep.horizontal_m, sep.vertical_m, sep.time_s)
+
+
+def agreement_to_api(a: Agreement) -> s.AgreementPublic:
+    sep = a.separation
+    return s.AgreementPublic(
+        id=a.id,
+        kind=a.kind.value,
+        proposer_party_id=a.proposer_party_id,
+        partner_party_id=a.partner_party_id,
+        state=a.state.value,
+        separation=None
+        if sep is None
+        else s.SeparationSchema(
+            horizontal_m=sep.horizontal_m, vertical_m=sep.vertical_m, time_s=sep.time_s
+        ),
+        created_at=a.created_at,
+    )
+
+
+def zone_parts_from_api(
+    z: s.ZoneCreate,
+) -> tuple[Footprint, AltitudeBand, tuple[TimeWindow, ...]]:
+    loc: Loc = ("body",)
+    footprint = footprint_from_api(z.footprint, (*loc, "footprint"))
+    band = _band(z.altitude_lower_m, z.altitude_upper_m, z.altitude_reference, loc)
+    periods = tuple(
+        _window(p.start, p.end, (*loc, "active_periods", i)) for i, p in enumerate(z.active_periods)
+    )
+    return footprint, band, periods
+
+
+def zone_to_api(z: Zone) -> s.ZonePublic:
+    return s.ZonePublic(
+        id=z.id,
+        party_id=z.party_id,
+        kind=z.kind.value,
+        name=z.name,
+        footprint=footprint_to_api(z.footprint),
+        altitude_lower_m=z.altitude.lower_m,
+        altitude_upper_m=z.altitude.upper_m,
+        altitude_reference=z.altitude.reference.value,
+        active_periods=[s.TimeWindowSchema(start=p.start, end=p.end) for p in z.periods],
+        created_at=z.created_at,
+    )

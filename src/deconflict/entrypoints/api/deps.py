@@ -1,0 +1,74 @@
+"""FastAPI dependencies, as Annotated aliases: the container, the caller, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deconflict.adapters.tokens import InvalidToken
+from deconflict.bootstrap import Container
+from deconflict.domain.errors import InvalidInput, Loc
+from deconflict.domain.model import Caller
+from deconflict.services.context import ServiceContext
+from deconflict.services.ports import Page, UnitOfWork
+
+from .schemas import VolumeFormat
+
+_bearer = HTTPBearer(auto_error=False, description="ES256 JWT naming the caller's party and roles")
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _uow(container: Annotated[Container, Depends(_container)]) -> UnitOfWork:
+    return container.uow
+
+
+def _ctx(container: Annotated[Container, Depends(_container)]) -> ServiceContext:
+    return container.ctx
+
+
+def _caller(
+    container: Annotated[Container, Depends(_container)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise InvalidToken("a bearer token is required (Authorization: Bearer <token>)")
+    return container.verifier.verify(credentials.credentials)
+
+
+def _page(
+    container: Annotated[Container, Depends(_container)],
+    limit: Annotated[int, Query(ge=1, description="Page size (capped by the server)")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Page:
+    cap = container.ctx.limits.max_page_size
+    if limit > cap:
+        raise InvalidInput.at(("query", "limit"), f"limit must be at most {cap}")
+    return Page(limit=limit, offset=offset)
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+UowDep = Annotated[UnitOfWork, Depends(_uow)]
+CtxDep = Annotated[ServiceContext, Depends(_ctx)]
+CallerDep = Annotated[Caller, Depends(_caller)]
+PageDep = Annotated[Page, Depends(_page)]
+FormatDep = Annotated[
+    VolumeFormat, Query(description="Shape of volumes in the response: native, f3548 or geojson")
+]
+
+
+@contextmanager
+def located(*prefix: str | int) -> Iterator[None]:
+    """Locates InvalidInput raised by a service (relative to its command) in the request."""
+    loc: Loc = prefix
+    try:
+        yield
+    except InvalidInput as e:
+        raise e.prefixed(loc) from None

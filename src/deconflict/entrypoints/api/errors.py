@@ -1,0 +1,121 @@
+"""One JSON error shape for every failure: `{"detail": ..., "errors": [{"loc", "msg"}]}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from deconflict.adapters.tokens import InvalidToken
+from deconflict.domain.errors import (
+    Forbidden,
+    IncomparableAltitudes,
+    InvalidInput,
+    NotFound,
+    StateConflict,
+)
+from deconflict.services.operations import Refused
+
+from .converters import check_to_api
+
+log = logging.getLogger(__name__)
+
+
+def _body(detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors or [], **extra}
+
+
+def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
+    items = []
+    for e in exc.errors():
+        loc = [
+            p for p in e.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))
+        ]
+        items.append({"loc": loc, "msg": str(e.get("msg", "invalid"))})
+    return items
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        items = _validation_items(exc)
+        return JSONResponse(
+            status_code=422,
+            content=_body(f"invalid request: {len(items)} problem(s)", items),
+        )
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        items = [{"loc": list(loc), "msg": msg} for loc, msg in exc.problems]
+        return JSONResponse(status_code=422, content=_body(str(exc), items))
+
+    @app.exception_handler(IncomparableAltitudes)
+    async def _datum(_: Request, exc: IncomparableAltitudes) -> JSONResponse:
+        return JSONResponse(status_code=422, content=_body(str(exc)))
+
+    @app.exception_handler(InvalidToken)
+    async def _token(_: Request, exc: InvalidToken) -> JSONResponse:
+        return JSONResponse(
+            status_code=401, content=_body(str(exc)), headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(status_code=403, content=_body(str(exc)))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content=_body(str(exc)))
+
+    @app.exception_handler(StateConflict)
+    async def _state(_: Request, exc: StateConflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content=_body(str(exc)))
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
+        check = check_to_api(exc.assessment).model_dump(mode="json", by_alias=True)
+        return JSONResponse(status_code=409, content=_body(str(exc), refused=True, **check))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code, content=_body(str(exc.detail)), headers=exc.headers
+        )
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with 413, whether or not they declare a
+    Content-Length: a streamed body is counted as it arrives."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"request body exceeds {self.max_bytes} bytes"
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = JSONResponse(status_code=413, content=_body(detail))
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions from body reading as they are.
+                    raise StarletteHTTPException(413, detail=detail)
+            return message
+
+        await self.app(scope, counted, send)

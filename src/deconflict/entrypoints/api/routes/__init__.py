@@ -1,0 +1,1 @@
+"""Route modules, one per resource family; each is a thin call into a service."""

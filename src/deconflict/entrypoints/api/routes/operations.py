@@ -1,0 +1,113 @@
+"""Checks (dry runs) and operations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from deconflict.domain.model import OperationState
+from deconflict.services import operations as ops
+
+from .. import converters as c
+from .. import schemas as s
+from ..deps import CallerDep, CtxDep, FormatDep, PageDep, UowDep, located
+
+router = APIRouter(prefix="/v1")
+
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"model": s.ErrorPublic, "description": "Refused (restricted zone) or state conflict"}
+}
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": s.ErrorPublic, "description": "Invalid input: which field and why"}
+}
+
+
+@router.post("/checks", tags=["checks"], responses=_INVALID)
+def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
+    """Dry run: the conflicts, reviews and notices a submission of these volumes would
+    meet, without storing anything."""
+    volumes = c.volumes_from_api(body.volumes)
+    with located("body"):
+        return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
+
+
+def _command(body: s.OperationCreate) -> ops.OperationCommand:
+    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes))
+
+
+@router.post(
+    "/operations",
+    status_code=status.HTTP_201_CREATED,
+    tags=["operations"],
+    responses={**_REFUSED, **_INVALID},
+)
+def submit(
+    body: s.OperationCreate,
+    uow: UowDep,
+    ctx: CtxDep,
+    caller: CallerDep,
+    volume_format: FormatDep = s.VolumeFormat.NATIVE,
+) -> s.OperationPublic:
+    """Submits an operation: `approved`, `in_review` (a partner's review zone), or 409
+    refused (a restricted zone; nothing stored)."""
+    command = _command(body)
+    with located("body"):
+        submission = ops.submit_operation(uow, ctx, caller, command)
+    return c.operation_to_api(submission.operation, caller.party_id, volume_format)
+
+
+@router.get("/operations", tags=["operations"])
+def list_operations(
+    uow: UowDep,
+    caller: CallerDep,
+    page: PageDep,
+    state: Annotated[OperationState | None, Query()] = None,
+    volume_format: FormatDep = s.VolumeFormat.NATIVE,
+) -> list[s.OperationPublic]:
+    """The caller's party's operations, newest first."""
+    return [
+        c.operation_to_api(o, caller.party_id, volume_format)
+        for o in ops.list_operations(uow, caller, page, state)
+    ]
+
+
+@router.get("/operations/{operation_id}", tags=["operations"])
+def get_operation(
+    operation_id: str,
+    uow: UowDep,
+    caller: CallerDep,
+    volume_format: FormatDep = s.VolumeFormat.NATIVE,
+    history: bool = False,
+) -> s.OperationPublic:
+    """One of the caller's operations; with `history`, every version."""
+    operation = ops.get_operation(uow, caller, operation_id)
+    return c.operation_to_api(operation, caller.party_id, volume_format, history=history)
+
+
+@router.put("/operations/{operation_id}", tags=["operations"], responses={**_REFUSED, **_INVALID})
+def update(
+    operation_id: str,
+    body: s.OperationCreate,
+    uow: UowDep,
+    ctx: CtxDep,
+    caller: CallerDep,
+    volume_format: FormatDep = s.VolumeFormat.NATIVE,
+) -> s.OperationPublic:
+    """Submits a new version, assessed afresh; a refused version changes nothing."""
+    command = _command(body)
+    with located("body"):
+        submission = ops.update_operation(uow, ctx, caller, operation_id, command)
+    return c.operation_to_api(submission.operation, caller.party_id, volume_format)
+
+
+@router.post("/operations/{operation_id}/withdraw", tags=["operations"])
+def withdraw(
+    operation_id: str,
+    uow: UowDep,
+    caller: CallerDep,
+    volume_format: FormatDep = s.VolumeFormat.NATIVE,
+) -> s.OperationPublic:
+    """Withdraws the operation: it no longer counts as a conflict for anyone."""
+    operation = ops.withdraw_operation(uow, caller, operation_id)
+    return c.operation_to_api(operation, caller.party_id, volume_format)

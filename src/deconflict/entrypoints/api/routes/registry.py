@@ -1,0 +1,85 @@
+"""Parties, agreements and zones."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from deconflict.domain.model import AgreementKind, ZoneKind
+from deconflict.services import registry
+
+from .. import converters as c
+from .. import schemas as s
+from ..deps import CallerDep, CtxDep, PageDep, UowDep, located
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/parties", status_code=status.HTTP_201_CREATED, tags=["parties"])
+def create_party(body: s.PartyCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.PartyPublic:
+    """Registers a party (admin)."""
+    with located("body"):
+        return c.party_to_api(registry.create_party(uow, ctx, caller, body.name))
+
+
+@router.get("/parties", tags=["parties"])
+def list_parties(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.PartyPublic]:
+    """Every party's id and name."""
+    return [c.party_to_api(p) for p in registry.list_parties(uow, caller, page)]
+
+
+@router.post("/agreements", status_code=status.HTTP_201_CREATED, tags=["agreements"])
+def propose_agreement(
+    body: s.AgreementCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep
+) -> s.AgreementPublic:
+    """Proposes an agreement from the caller's party to a partner (admin); it binds once
+    the partner accepts it."""
+    command = registry.AgreementCreate(
+        kind=AgreementKind(body.kind),
+        partner_party_id=body.partner_party_id,
+        separation=c.separation_from_api(body.separation),
+    )
+    with located("body"):
+        return c.agreement_to_api(registry.propose_agreement(uow, ctx, caller, command))
+
+
+@router.post("/agreements/{agreement_id}/accept", tags=["agreements"])
+def accept_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.AgreementPublic:
+    """The partner's admin accepts a proposed agreement."""
+    return c.agreement_to_api(registry.accept_agreement(uow, caller, agreement_id))
+
+
+@router.get("/agreements", tags=["agreements"])
+def list_agreements(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.AgreementPublic]:
+    """The agreements the caller's party is part of."""
+    return [c.agreement_to_api(a) for a in registry.list_agreements(uow, caller, page)]
+
+
+@router.get("/agreements/{agreement_id}", tags=["agreements"])
+def get_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.AgreementPublic:
+    return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id))
+
+
+@router.post("/zones", status_code=status.HTTP_201_CREATED, tags=["zones"])
+def create_zone(body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.ZonePublic:
+    """Adds a zone of the caller's party (admin)."""
+    footprint, band, periods = c.zone_parts_from_api(body)
+    command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
+    with located("body"):
+        return c.zone_to_api(registry.create_zone(uow, ctx, caller, command))
+
+
+@router.get("/zones", tags=["zones"])
+def list_zones(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.ZonePublic]:
+    """Own zones, active partners' zones and every restricted zone."""
+    return [c.zone_to_api(z) for z in registry.list_zones(uow, caller, page)]
+
+
+@router.get("/zones/{zone_id}", tags=["zones"])
+def get_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> s.ZonePublic:
+    return c.zone_to_api(registry.get_zone(uow, caller, zone_id))
+
+
+@router.delete("/zones/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["zones"])
+def delete_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> None:
+    """Removes one of the caller's own zones (admin)."""
+    registry.delete_zone(uow, caller, zone_id)

@@ -1,0 +1,341 @@
+"""Request and response bodies. Pydantic lives here only; `converters` maps to the domain.
+
+Three shapes of volume are accepted wherever volumes are: native, ASTM F3548-21
+`Volume4D`, and GeoJSON Feature. Responses use the shape named by `volume_format`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    Tag,
+    model_serializer,
+)
+
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+AltitudeM = Annotated[float, Field(ge=-8000, le=100000)]
+ReferenceName = Literal["W84"]
+
+
+class Strict(BaseModel):
+    """Unknown fields and NaN/infinity are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class VolumeFormat(StrEnum):
+    NATIVE = "native"
+    F3548 = "f3548"
+    GEOJSON = "geojson"
+
+
+# ---- native -----------------------------------------------------------------------
+
+
+class LatLngPoint(Strict):
+    lat: Latitude
+    lng: Longitude
+
+
+class PolygonFootprint(Strict):
+    type: Literal["polygon"]
+    vertices: list[LatLngPoint] = Field(
+        description="Outer ring, unclosed or closed; edges are the shortest path between vertices"
+    )
+    holes: list[list[LatLngPoint]] = Field(default_factory=list)
+
+
+class CircleFootprint(Strict):
+    type: Literal["circle"]
+    center: LatLngPoint
+    radius_m: float = Field(gt=0)
+
+
+Footprint = Annotated[PolygonFootprint | CircleFootprint, Field(discriminator="type")]
+
+
+class VolumeNative(Strict):
+    """A Volume4D in deconflict's own shape."""
+
+    footprint: Footprint
+    altitude_lower_m: AltitudeM
+    altitude_upper_m: AltitudeM
+    altitude_reference: ReferenceName = "W84"
+    time_start: AwareDatetime
+    time_end: AwareDatetime
+
+
+# ---- ASTM F3548-21 ------------------------------------------------------------------
+
+
+class F3548Time(Strict):
+    value: AwareDatetime
+    format: Literal["RFC3339"] = "RFC3339"
+
+
+class F3548Altitude(Strict):
+    value: AltitudeM
+    reference: ReferenceName
+    units: Literal["M"]
+
+
+class F3548Radius(Strict):
+    value: float = Field(gt=0)
+    units: Literal["M"]
+
+
+class F3548Circle(Strict):
+    center: LatLngPoint
+    radius: F3548Radius
+
+
+class F3548Polygon(Strict):
+    vertices: list[LatLngPoint] = Field(min_length=3)
+
+
+class F3548Volume3D(Strict):
+    outline_circle: F3548Circle | None = None
+    outline_polygon: F3548Polygon | None = None
+    altitude_lower: F3548Altitude
+    altitude_upper: F3548Altitude
+
+    @model_serializer(mode="wrap")
+    def _only_the_outline_in_use(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """F3548 names exactly one outline; the other is left out rather than null."""
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if not (k.startswith("outline_") and v is None)}
+
+
+class F3548Volume4D(Strict):
+    """ASTM F3548-21 Volume4D (altitudes and times are required here)."""
+
+    volume: F3548Volume3D
+    time_start: F3548Time
+    time_end: F3548Time
+
+
+# ---- GeoJSON ------------------------------------------------------------------------
+
+
+class GeoJSONPolygon(Strict):
+    type: Literal["Polygon"]
+    coordinates: list[list[list[float]]] = Field(
+        description="Rings of [lng, lat] positions, each closed (first = last)"
+    )
+
+
+class GeoJSONPoint(Strict):
+    type: Literal["Point"]
+    coordinates: list[float]
+
+
+class GeoJSONVolumeProperties(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    altitude_lower_m: AltitudeM
+    altitude_upper_m: AltitudeM
+    altitude_reference: ReferenceName = "W84"
+    time_start: AwareDatetime
+    time_end: AwareDatetime
+    radius_m: float | None = Field(None, gt=0, description="Required when geometry is a Point")
+
+
+class GeoJSONFeature(BaseModel):
+    """A GeoJSON Feature: Polygon, or Point with `radius_m` for a circle."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    type: Literal["Feature"]
+    geometry: Annotated[GeoJSONPolygon | GeoJSONPoint, Field(discriminator="type")]
+    properties: GeoJSONVolumeProperties
+
+
+def _volume_shape(value: Any) -> str:
+    if isinstance(value, dict):
+        if "volume" in value:
+            return "f3548"
+        if value.get("type") == "Feature":
+            return "geojson"
+        return "native"
+    if isinstance(value, F3548Volume4D):
+        return "f3548"
+    return "geojson" if isinstance(value, GeoJSONFeature) else "native"
+
+
+VolumeIn = Annotated[
+    Annotated[VolumeNative, Tag("native")]
+    | Annotated[F3548Volume4D, Tag("f3548")]
+    | Annotated[GeoJSONFeature, Tag("geojson")],
+    Discriminator(_volume_shape),
+]
+VolumeOut = VolumeNative | F3548Volume4D | GeoJSONFeature
+VolumeList = Annotated[list[VolumeIn], Field(min_length=1)]
+
+
+# ---- resources ----------------------------------------------------------------------
+
+
+class PartyCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PartyPublic(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class SeparationSchema(Strict):
+    horizontal_m: float = Field(ge=0, le=100_000)
+    vertical_m: float = Field(ge=0, le=10_000)
+    time_s: float = Field(ge=0, le=7 * 86400)
+
+
+class AgreementCreate(Strict):
+    kind: Literal["coordination", "deconfliction"]
+    partner_party_id: str = Field(min_length=1, max_length=64)
+    separation: SeparationSchema | None = Field(
+        None, description="Overrides the deployment's default minima between the two parties"
+    )
+
+
+class AgreementPublic(BaseModel):
+    id: str
+    kind: str
+    proposer_party_id: str
+    partner_party_id: str
+    state: str
+    separation: SeparationSchema | None
+    created_at: datetime
+
+
+class TimeWindowSchema(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class ZoneCreate(Strict):
+    kind: Literal["review", "notify", "restricted"]
+    name: str = Field(min_length=1, max_length=200)
+    footprint: Footprint
+    altitude_lower_m: AltitudeM
+    altitude_upper_m: AltitudeM
+    altitude_reference: ReferenceName = "W84"
+    active_periods: list[TimeWindowSchema] = Field(
+        default_factory=list, max_length=100, description="Empty: always active"
+    )
+
+
+class ZonePublic(BaseModel):
+    id: str
+    party_id: str
+    kind: str
+    name: str
+    footprint: Footprint
+    altitude_lower_m: float
+    altitude_upper_m: float
+    altitude_reference: str
+    active_periods: list[TimeWindowSchema]
+    created_at: datetime
+
+
+class ConflictWith(BaseModel):
+    type: Literal["zone", "operation"]
+    id: str | None = Field(description="Hidden (null) for another party's operation")
+    party_id: str | None
+
+
+class ConflictPublic(BaseModel):
+    kind: Literal["restricted_zone", "review_zone", "notify_zone", "operation"]
+    volume_index: int = Field(description="Which submitted volume conflicts")
+    with_: ConflictWith = Field(alias="with")
+    time_start: datetime
+    time_end: datetime
+    altitude_lower_m: float
+    altitude_upper_m: float
+    altitude_reference: str
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class RequiredReviewPublic(BaseModel):
+    party_id: str
+    agreement_id: str
+    zone_ids: list[str]
+
+
+class NoticePublic(BaseModel):
+    party_id: str
+    zone_id: str
+    volume_index: int
+    time_start: datetime
+    time_end: datetime
+
+
+class CheckCreate(Strict):
+    volumes: VolumeList
+
+
+class CheckPublic(BaseModel):
+    conflicts: list[ConflictPublic]
+    required_reviews: list[RequiredReviewPublic]
+    notices: list[NoticePublic]
+    refused: bool
+
+
+class OperationCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    priority: int = Field(0, ge=0, le=100)
+    volumes: VolumeList
+
+
+class VersionPublic(BaseModel):
+    version: int
+    state: str
+    submitted_at: datetime
+    submitted_by: str
+    volumes: list[VolumeOut]
+
+
+class OperationPublic(BaseModel):
+    id: str
+    party_id: str
+    name: str
+    priority: int
+    version: int
+    state: str
+    created_at: datetime
+    volumes: list[VolumeOut]
+    conflicts: list[ConflictPublic]
+    required_reviews: list[RequiredReviewPublic]
+    notices: list[NoticePublic]
+    versions: list[VersionPublic] | None = Field(
+        None, description="Earlier and current versions, when asked for with ?history=true"
+    )
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorPublic(BaseModel):
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+    conflicts: list[ConflictPublic] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    schema_revision: str | None

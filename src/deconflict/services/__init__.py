@@ -1,0 +1,1 @@
+"""Use cases. Each takes a `UnitOfWork` and a `ServiceContext`; none imports adapters."""

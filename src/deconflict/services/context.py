@@ -1,0 +1,38 @@
+"""What every service needs besides storage: clock, ids, projections, limits, minima."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.geometry import FootprintLimits, FrameFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one request may ask for (configurable, see config.Settings)."""
+
+    footprint: FootprintLimits
+    max_volumes: int
+    max_window_s: float
+    max_page_size: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    frames: FrameFactory
+    limits: Limits
+    default_separation: Separation
+    clock: Callable[[], datetime] = field(default=_now)
+    new_id: Callable[[], str] = field(default=_new_id)

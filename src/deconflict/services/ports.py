@@ -1,0 +1,124 @@
+"""What the services need from storage: repositories per aggregate and a unit of work.
+
+The SQL adapter implements these; unit tests use the in-memory fakes in tests/fakes.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.model import Agreement, OperationState, Party, Zone
+from deconflict.domain.operation import Operation
+from deconflict.domain.volumes import Volume4D
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Offset pagination: `limit` items after the first `offset`."""
+
+    limit: int = 100
+    offset: int = 0
+
+
+class PartyRepository(Protocol):
+    def add(self, party: Party) -> None: ...
+    def get(self, party_id: str) -> Party | None: ...
+    def by_name(self, name: str) -> Party | None: ...
+    def listing(self, page: Page) -> list[Party]: ...
+
+
+class AgreementRepository(Protocol):
+    def add(self, agreement: Agreement) -> None: ...
+    def get(self, agreement_id: str) -> Agreement | None: ...
+    def save(self, agreement: Agreement) -> None: ...
+    def of_party(self, party_id: str, page: Page) -> list[Agreement]:
+        """Agreements (any state) that name `party_id` on either side."""
+        ...
+
+    def active_of_party(self, party_id: str) -> list[Agreement]: ...
+
+
+class ZoneRepository(Protocol):
+    def add(self, zone: Zone) -> None: ...
+    def get(self, zone_id: str) -> Zone | None: ...
+    def delete(self, zone_id: str) -> None: ...
+    def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
+        """Own zones, partners' zones and every restricted zone."""
+        ...
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]
+    ) -> list[Zone]:
+        """A superset of the zones of `party_ids`, plus restricted zones of anyone, that
+        may come within `reach` of any of `volumes`."""
+        ...
+
+
+class OperationRepository(Protocol):
+    def add(self, operation: Operation) -> None: ...
+    def get(self, operation_id: str) -> Operation | None: ...
+    def save(self, operation: Operation) -> None:
+        """Stores new versions and the current state of an operation already added."""
+        ...
+
+    def of_party(
+        self, party_id: str, page: Page, state: OperationState | None = None
+    ) -> list[Operation]:
+        """The party's operations, newest first, optionally in one state only."""
+        ...
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
+    ) -> list[OperationCandidate]:
+        """A superset of the counting operations of other parties that may come within
+        `reach` of any of `volumes`."""
+        ...
+
+    def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
+        """Every counting operation of other parties: the naive scan, for benchmarks."""
+        ...
+
+
+class ReviewRepository(Protocol):
+    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None: ...
+    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]: ...
+
+
+class NoticeRepository(Protocol):
+    def add(
+        self,
+        notice_id: str,
+        operation_id: str,
+        version: int,
+        target: NoticeTarget,
+        created_at: datetime,
+    ) -> None: ...
+    def count_for(self, recipient_party_id: str) -> int: ...
+
+
+class Transaction(Protocol):
+    """The repositories bound to one open transaction."""
+
+    parties: PartyRepository
+    agreements: AgreementRepository
+    zones: ZoneRepository
+    operations: OperationRepository
+    reviews: ReviewRepository
+    notices: NoticeRepository
+
+
+class UnitOfWork(Protocol):
+    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+        """Runs `work` in one transaction and commits; rolls back if it raises.
+
+        Writes are SERIALIZABLE (or SQLite's single writer) and retried from the start on
+        a serialization failure, so `work` must not have effects outside the transaction.
+        """
+        ...

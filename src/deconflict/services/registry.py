@@ -1,0 +1,197 @@
+"""Parties, agreements and zones: the slowly changing registry that checks run against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.errors import InvalidInput, NotFound, StateConflict
+from deconflict.domain.geometry import check_footprint
+from deconflict.domain.model import (
+    Agreement,
+    AgreementKind,
+    AgreementState,
+    Caller,
+    Party,
+    Role,
+    Zone,
+    ZoneKind,
+)
+from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow
+
+from .access import require
+from .context import ServiceContext
+from .ports import Page, Transaction, UnitOfWork
+
+
+def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str) -> Party:
+    """Registers a new party (`POST /v1/parties`); admins only; names are unique."""
+    require(caller, Role.ADMIN)
+    name = name.strip()
+    if not name:
+        raise InvalidInput.at(("name",), "a party needs a name")
+
+    def work(tx: Transaction) -> Party:
+        if tx.parties.by_name(name) is not None:
+            raise StateConflict(f"a party named {name!r} exists already")
+        party = Party(ctx.new_id(), name, ctx.clock())
+        tx.parties.add(party)
+        return party
+
+    return uow.run(work)
+
+
+def list_parties(uow: UnitOfWork, caller: Caller, page: Page) -> list[Party]:
+    """Every party's id and name (`GET /v1/parties`): needed to propose agreements."""
+    return uow.run(lambda tx: tx.parties.listing(page), write=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementCreate:
+    kind: AgreementKind
+    partner_party_id: str
+    separation: Separation | None
+
+
+def propose_agreement(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: AgreementCreate
+) -> Agreement:
+    """The caller's party proposes an agreement to a partner (`POST /v1/agreements`).
+
+    It binds nobody until the partner's admin accepts it."""
+    require(caller, Role.ADMIN)
+
+    def work(tx: Transaction) -> Agreement:
+        if tx.parties.get(caller.party_id) is None:
+            raise StateConflict(f"the caller's party {caller.party_id} is not registered")
+        if tx.parties.get(command.partner_party_id) is None:
+            raise InvalidInput.at(("partner_party_id",), "no such party")
+        for existing in tx.agreements.of_party(caller.party_id, Page(limit=10_000)):
+            if command.partner_party_id in existing.party_ids:
+                raise StateConflict(
+                    f"agreement {existing.id} already binds these parties ({existing.state})"
+                )
+        agreement = Agreement(
+            id=ctx.new_id(),
+            kind=command.kind,
+            proposer_party_id=caller.party_id,
+            partner_party_id=command.partner_party_id,
+            state=AgreementState.PROPOSED,
+            separation=command.separation,
+            created_at=ctx.clock(),
+        )
+        tx.agreements.add(agreement)
+        return agreement
+
+    return uow.run(work)
+
+
+def accept_agreement(uow: UnitOfWork, caller: Caller, agreement_id: str) -> Agreement:
+    """The partner's admin accepts a proposed agreement (`POST /v1/agreements/{id}/accept`)."""
+    require(caller, Role.ADMIN)
+
+    def work(tx: Transaction) -> Agreement:
+        agreement = tx.agreements.get(agreement_id)
+        if agreement is None or caller.party_id not in agreement.party_ids:
+            raise NotFound(f"no agreement {agreement_id}")
+        if caller.party_id != agreement.partner_party_id:
+            raise StateConflict("only the partner that was proposed to can accept")
+        accepted = agreement.accepted()
+        tx.agreements.save(accepted)
+        return accepted
+
+    return uow.run(work)
+
+
+def list_agreements(uow: UnitOfWork, caller: Caller, page: Page) -> list[Agreement]:
+    """The agreements the caller's party is part of (`GET /v1/agreements`)."""
+    return uow.run(lambda tx: tx.agreements.of_party(caller.party_id, page), write=False)
+
+
+def get_agreement(uow: UnitOfWork, caller: Caller, agreement_id: str) -> Agreement:
+    """One agreement of the caller's party (`GET /v1/agreements/{id}`), else NotFound."""
+
+    def work(tx: Transaction) -> Agreement:
+        agreement = tx.agreements.get(agreement_id)
+        if agreement is None or caller.party_id not in agreement.party_ids:
+            raise NotFound(f"no agreement {agreement_id}")
+        return agreement
+
+    return uow.run(work, write=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneCreate:
+    kind: ZoneKind
+    name: str
+    footprint: Footprint
+    altitude: AltitudeBand
+    periods: tuple[TimeWindow, ...]
+
+
+def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: ZoneCreate) -> Zone:
+    """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only."""
+    require(caller, Role.ADMIN)
+    check_footprint(command.footprint, ctx.frames, ctx.limits.footprint)
+
+    def work(tx: Transaction) -> Zone:
+        if tx.parties.get(caller.party_id) is None:
+            raise StateConflict(f"the caller's party {caller.party_id} is not registered")
+        zone = Zone(
+            id=ctx.new_id(),
+            party_id=caller.party_id,
+            kind=command.kind,
+            name=command.name,
+            footprint=command.footprint,
+            altitude=command.altitude,
+            periods=command.periods,
+            created_at=ctx.clock(),
+        )
+        tx.zones.add(zone)
+        return zone
+
+    return uow.run(work)
+
+
+def _partners(tx: Transaction, party_id: str) -> list[str]:
+    return [a.other(party_id) for a in tx.agreements.active_of_party(party_id)]
+
+
+def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
+    zone = tx.zones.get(zone_id)
+    if zone is None:
+        raise NotFound(f"no zone {zone_id}")
+    visible = (
+        zone.party_id == caller.party_id
+        or zone.kind is ZoneKind.RESTRICTED
+        or zone.party_id in _partners(tx, caller.party_id)
+    )
+    if not visible:
+        raise NotFound(f"no zone {zone_id}")
+    return zone
+
+
+def list_zones(uow: UnitOfWork, caller: Caller, page: Page) -> list[Zone]:
+    """Own zones, active partners' zones and every restricted zone (`GET /v1/zones`)."""
+    return uow.run(
+        lambda tx: tx.zones.visible_to(caller.party_id, _partners(tx, caller.party_id), page),
+        write=False,
+    )
+
+
+def get_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> Zone:
+    """One zone the caller may see (`GET /v1/zones/{id}`), else NotFound."""
+    return uow.run(lambda tx: _visible_zone(tx, caller, zone_id), write=False)
+
+
+def delete_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> None:
+    """Removes one of the caller's own zones (`DELETE /v1/zones/{id}`); admins only."""
+    require(caller, Role.ADMIN)
+
+    def work(tx: Transaction) -> None:
+        zone = _visible_zone(tx, caller, zone_id)
+        if zone.party_id != caller.party_id:
+            raise StateConflict("only the owning party can delete a zone")
+        tx.zones.delete(zone_id)
+
+    uow.run(work)
