@@ -1,0 +1,133 @@
+"""Fixtures shared by every tier.
+
+Storage-touching tests take `database_url`, parametrised over a fresh SQLite file and a
+PostgreSQL database created for this session. PostgreSQL is required: when it cannot
+be reached the tests that need it fail loudly; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
+from deconflict.domain.model import Role
+from deconflict.entrypoints.api.app import create_app
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DECONFLICT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test session, dropped at the end."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"deconflict_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as e:
+        pytest.fail(
+            f"PostgreSQL is required and not reachable at {POSTGRES_ADMIN_URL} "
+            f"(set DECONFLICT_TEST_POSTGRES_URL, or run .ci/run which starts it): {e}",
+            pytrace=False,
+        )
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated-on-first-use database: a fresh SQLite file, or the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'deconflict.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    container = bootstrap(settings)
+    yield container
+    container.uow.engine.dispose()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container=container)) as client:
+        yield client
+
+
+Auth = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(container: Container) -> Auth:
+    """`auth(party_id, "submitter", ...)`: headers with a freshly minted bearer token."""
+
+    def headers(party_id: str, *roles: str) -> dict[str, str]:
+        token = container.issuer.mint(party_id, [Role(r) for r in roles or ("submitter",)], 600)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def new_party(client: TestClient, auth: Auth) -> Callable[[str], str]:
+    """Registers a party with a unique name (prefix + random suffix); returns its id."""
+
+    def create(prefix: str = "party") -> str:
+        response = client.post(
+            "/v1/parties",
+            json={"name": f"{prefix}-{uuid.uuid4().hex[:8]}"},
+            headers=auth("bootstrap-admin", "admin"),
+        )
+        assert response.status_code == 201, response.text
+        party_id: str = response.json()["id"]
+        return party_id
+
+    return create
+
+
+# ---- PostgreSQL must have run ---------------------------------------------------------
+
+_postgres_passed = 0
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _postgres_passed
+    if report.when == "call" and report.passed and "postgresql" in report.keywords:
+        _postgres_passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With DECONFLICT_REQUIRE_POSTGRES=1 (CI, scripts/check), a run in which no
+    PostgreSQL test passed fails, whatever else happened."""
+    if os.environ.get("DECONFLICT_REQUIRE_POSTGRES") == "1" and _postgres_passed == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nFAILED: no PostgreSQL test passed, and DECONFLICT_REQUIRE_POSTGRES=1")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(f"PostgreSQL tests passed: {_postgres_passed}")
