@@ -1,0 +1,216 @@
+"""The `deconflict` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from deconflict.adapters.migrate import revision_of, upgrade
+from deconflict.adapters.sql import make_engine
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
+from deconflict.domain.errors import DomainError, InvalidInput
+from deconflict.domain.model import Caller, Role
+from deconflict.services import demo as demo_scenario
+from deconflict.services import operations as ops
+
+from .api import converters, schemas
+from .api.app import create_app
+
+app = typer.Typer(
+    help="deconflict: pre-flight 4D coordination between airspace parties.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as e:
+        errors.print(f"[red]configuration error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+def _container() -> Container:
+    return bootstrap(_settings())
+
+
+def _parse_roles(value: str) -> list[Role]:
+    try:
+        return [Role(r.strip()) for r in value.split(",") if r.strip()]
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise typer.BadParameter(f"unknown role in {value!r}; known roles: {known}") from None
+
+
+def _serve(container: Container, host: str, port: int) -> None:
+    uvicorn.run(create_app(container=container), host=host, port=port, log_level="info")
+
+
+Host = Annotated[str | None, typer.Option(help="Interface to listen on [default: DECONFLICT_HOST]")]
+Port = Annotated[int | None, typer.Option(help="Port [default: DECONFLICT_PORT]")]
+
+
+@app.command()
+def serve(host: Host = None, port: Port = None) -> None:
+    """Run the API server (migrating the database first)."""
+    container = _container()
+    s = container.settings
+    console.print(f"deconflict on http://{host or s.host}:{port or s.port}  (API docs at /docs)")
+    _serve(container, host or s.host, port or s.port)
+
+
+@app.command()
+def demo(
+    host: Host = None,
+    port: Port = None,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")
+    ] = True,
+) -> None:
+    """Load the fictional demo scenario (once), print tokens for its parties, and serve."""
+    container = _container()
+    s = container.settings
+    parties = demo_scenario.find_demo(container.uow)
+    if parties is None:
+        tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(6), UTC)
+        with console.status("Loading the Isle of Veloria scenario..."):
+            parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
+        console.print(
+            "[green]Demo scenario loaded[/green] (3 parties, 2 agreements, 4 zones, 13 operations)"
+        )
+    else:
+        console.print("Demo scenario already loaded; reusing it.")
+    url = f"http://{host or s.host}:{port or s.port}"
+    console.print(f"deconflict demo at [bold]{url}[/bold]  (API docs: {url}/docs)")
+    console.print("Bearer tokens (all roles, valid 7 days), ready to paste into a shell:")
+    for party in parties.all():
+        token = container.issuer.mint(party.id, demo_scenario.ALL_ROLES, 7 * 86400)
+        variable = party.name.split()[0].upper() + "_TOKEN"
+        console.print(f"# {party.name} (party id {party.id})", soft_wrap=True)
+        console.print(f"export {variable}={token}", soft_wrap=True, highlight=False)
+    console.print(f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations')
+    if serve_api:
+        _serve(container, host or s.host, port or s.port)
+
+
+@app.command()
+def token(
+    party: Annotated[str, typer.Option(help="Party id the token acts for")],
+    roles: Annotated[
+        str, typer.Option(help="Comma-separated: admin,submitter,reviewer,observer")
+    ] = "submitter",
+    ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds")] = 3600,
+    subject: Annotated[str | None, typer.Option(help="Subject (who); default: generated")] = None,
+) -> None:
+    """Mint a bearer token with the local development key."""
+    parsed = _parse_roles(roles)
+    if not parsed:
+        raise typer.BadParameter("at least one role is needed", param_hint="--roles")
+    container = _container()
+    typer.echo(container.issuer.mint(party, parsed, ttl, subject))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    s = _settings()
+    if s.effective_database_url.startswith("sqlite"):
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(s.effective_database_url)
+    upgrade(engine)
+    console.print(f"database at revision {revision_of(engine)}")
+
+
+def _load_features(path: Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput.at((str(path),), f"cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput.at((str(path),), f"not JSON: {e}") from None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        return [doc]
+    if not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection"):
+        raise InvalidInput.at((str(path),), "expected a GeoJSON FeatureCollection or Feature")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise InvalidInput.at((str(path), "features"), "must be a list")
+    return features
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of volumes")],
+    party: Annotated[str, typer.Option(help="Party id the check is made for")],
+) -> None:
+    """Check a file of operations against the database; exit 1 if any conflicts.
+
+    Each Feature is one volume (Polygon, or Point with properties.radius_m) with
+    properties altitude_lower_m, altitude_upper_m, time_start, time_end; features that
+    share properties.operation form one operation, others stand alone.
+    """
+    try:
+        features = _load_features(file)
+        grouped: dict[str, list[schemas.GeoJSONFeature]] = defaultdict(list)
+        for i, raw in enumerate(features):
+            try:
+                feature = schemas.GeoJSONFeature.model_validate(raw)
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
+            name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
+            grouped[str(name)].append(feature)
+        container = _container()
+        caller = Caller("cli", party, frozenset({Role.OBSERVER}))
+        results = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Checking operations", total=len(grouped))
+            for name, group in grouped.items():
+                volumes = converters.volumes_from_api(group)
+                results.append(
+                    (name, ops.check_volumes(container.uow, container.ctx, caller, volumes))
+                )
+                progress.advance(task)
+    except DomainError as e:
+        errors.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"Conflicts for {len(results)} operation(s) in {file}")
+    for column in ("operation", "volume", "kind", "with", "time window (UTC)", "altitude (m)"):
+        table.add_column(column)
+    total = 0
+    for name, assessment in results:
+        for c in assessment.conflicts:
+            total += 1
+            table.add_row(
+                name,
+                str(c.volume_index),
+                c.kind.value,
+                f"{c.subject_type} {c.subject_id or '(another party)'}",
+                f"{c.overlap.time.start:%Y-%m-%d %H:%M} - {c.overlap.time.end:%H:%M}",
+                f"{c.overlap.altitude.lower_m:.0f} - {c.overlap.altitude.upper_m:.0f} {c.overlap.altitude.reference}",
+            )
+    if total:
+        console.print(table)
+        refused = sum(1 for _, a in results if a.refused)
+        console.print(f"[red]{total} conflict(s)[/red]; {refused} operation(s) would be refused")
+        raise typer.Exit(1)
+    console.print(f"[green]No conflicts[/green] for {len(results)} operation(s).")
+
+
+def main() -> None:
+    app()
