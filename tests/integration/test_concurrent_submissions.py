@@ -1,0 +1,98 @@
+"""Two parties submit overlapping operations at the same instant, many times over.
+
+Under SERIALIZABLE transactions (SQLite: one writer at a time) exactly one of each pair
+sees the other as a conflict: never neither (a lost conflict), never both.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from deconflict.adapters import tables as t
+from deconflict.bootstrap import Container
+from deconflict.domain.assessment import ConflictKind
+from deconflict.domain.model import Caller, Role
+from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, TimeWindow, Volume4D
+from deconflict.services import operations as ops
+from deconflict.services import registry
+
+ROUNDS = 25
+
+
+def _party(container: Container, name: str) -> Caller:
+    admin = Caller("test", "test-admin", frozenset({Role.ADMIN}))
+    party = registry.create_party(
+        container.uow, container.ctx, admin, f"{name}-{uuid.uuid4().hex[:8]}"
+    )
+    return Caller(f"{name}-pilot", party.id, frozenset({Role.SUBMITTER}))
+
+
+def test_of_two_simultaneous_overlapping_submissions_exactly_one_sees_the_other(
+    container: Container,
+) -> None:
+    alpha, bravo = _party(container, "alpha"), _party(container, "bravo")
+    start = datetime(2031, 5, 1, 8, tzinfo=UTC)
+    lost, both = [], []
+    for round_ in range(ROUNDS):
+        # A fresh place and time each round, so rounds never see each other.
+        center = LatLng(-45.0 + round_ * 0.2, 160.0)
+        window = TimeWindow(start + timedelta(days=round_), start + timedelta(days=round_, hours=1))
+        barrier = threading.Barrier(2)
+        results: dict[str, ops.Submission] = {}
+        failures: list[BaseException] = []
+
+        def submit(
+            caller: Caller, offset_m: float, center: LatLng = center, window: TimeWindow = window
+        ) -> None:
+            volume = Volume4D(
+                Circle(LatLng(center.lat, center.lng + offset_m / 100_000), 400.0),
+                AltitudeBand(30.0, 120.0),
+                window,
+            )
+            command = ops.OperationCommand("overlap", 0, (volume,))
+            barrier.wait()
+            try:
+                results[caller.party_id] = ops.submit_operation(
+                    container.uow, container.ctx, caller, command
+                )
+            except BaseException as e:  # noqa: BLE001 - reported below, not swallowed
+                failures.append(e)
+
+        threads = [
+            threading.Thread(target=submit, args=(alpha, 0.0)),
+            threading.Thread(target=submit, args=(bravo, 200.0)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures, failures
+        saw = [
+            any(c.kind is ConflictKind.OPERATION for c in results[p.party_id].assessment.conflicts)
+            for p in (alpha, bravo)
+        ]
+        if not any(saw):
+            lost.append(round_)
+        if all(saw):
+            both.append(round_)
+    assert lost == [], f"rounds in which neither submission saw the other: {lost}"
+    assert both == [], f"rounds in which both saw each other: {both}"
+
+    with container.uow.engine.connect() as conn:
+        for caller in (alpha, bravo):
+            stored = conn.execute(
+                select(func.count())
+                .select_from(t.operations)
+                .where(t.operations.c.party_id == caller.party_id)
+            ).scalar_one()
+            assert stored == ROUNDS, f"{caller.party_id} has {stored} operations, not {ROUNDS}"
+            versions = conn.execute(
+                select(func.count())
+                .select_from(t.operation_versions.join(t.operations))
+                .where(t.operations.c.party_id == caller.party_id)
+            ).scalar_one()
+            assert versions == ROUNDS
