@@ -22,6 +22,10 @@ class Container:
     verifier: TokenVerifier
     issuer: TokenIssuer
 
+    def close(self) -> None:
+        """Closes the database connections this container holds."""
+        self.uow.engine.dispose()
+
 
 def service_context(settings: Settings) -> ServiceContext:
     return ServiceContext(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,8 +46,13 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _container() -> Container:
-    return bootstrap(_settings())
+@contextmanager
+def _container() -> Iterator[Container]:
+    container = bootstrap(_settings())
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _parse_roles(value: str) -> list[Role]:
@@ -67,10 +74,12 @@ Port = Annotated[int | None, typer.Option(help="Port [default: DECONFLICT_PORT]"
 @app.command()
 def serve(host: Host = None, port: Port = None) -> None:
     """Run the API server (migrating the database first)."""
-    container = _container()
-    s = container.settings
-    console.print(f"deconflict on http://{host or s.host}:{port or s.port}  (API docs at /docs)")
-    _serve(container, host or s.host, port or s.port)
+    with _container() as container:
+        s = container.settings
+        console.print(
+            f"deconflict on http://{host or s.host}:{port or s.port}  (API docs at /docs)"
+        )
+        _serve(container, host or s.host, port or s.port)
 
 
 @app.command()
@@ -82,29 +91,29 @@ def demo(
     ] = True,
 ) -> None:
     """Load the fictional demo scenario (once), print tokens for its parties, and serve."""
-    container = _container()
-    s = container.settings
-    parties = demo_scenario.find_demo(container.uow)
-    if parties is None:
-        tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(6), UTC)
-        with console.status("Loading the Isle of Veloria scenario..."):
-            parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
-        console.print(
-            "[green]Demo scenario loaded[/green] (3 parties, 2 agreements, 4 zones, 13 operations)"
-        )
-    else:
-        console.print("Demo scenario already loaded; reusing it.")
-    url = f"http://{host or s.host}:{port or s.port}"
-    console.print(f"deconflict demo at [bold]{url}[/bold]  (API docs: {url}/docs)")
-    console.print("Bearer tokens (all roles, valid 7 days), ready to paste into a shell:")
-    for party in parties.all():
-        token = container.issuer.mint(party.id, demo_scenario.ALL_ROLES, 7 * 86400)
-        variable = party.name.split()[0].upper() + "_TOKEN"
-        console.print(f"# {party.name} (party id {party.id})", soft_wrap=True)
-        console.print(f"export {variable}={token}", soft_wrap=True, highlight=False)
-    console.print(f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations')
-    if serve_api:
-        _serve(container, host or s.host, port or s.port)
+    with _container() as container:
+        s = container.settings
+        parties = demo_scenario.find_demo(container.uow)
+        if parties is None:
+            tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(6), UTC)
+            with console.status("Loading the Isle of Veloria scenario..."):
+                parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
+            console.print(
+                "[green]Demo scenario loaded[/green] (3 parties, 2 agreements, 4 zones, 13 operations)"
+            )
+        else:
+            console.print("Demo scenario already loaded; reusing it.")
+        url = f"http://{host or s.host}:{port or s.port}"
+        console.print(f"deconflict demo at [bold]{url}[/bold]  (API docs: {url}/docs)")
+        console.print("Bearer tokens (all roles, valid 7 days), ready to paste into a shell:")
+        for party in parties.all():
+            token = container.issuer.mint(party.id, demo_scenario.ALL_ROLES, 7 * 86400)
+            variable = party.name.split()[0].upper() + "_TOKEN"
+            console.print(f"# {party.name} (party id {party.id})", soft_wrap=True)
+            console.print(f"export {variable}={token}", soft_wrap=True, highlight=False)
+        console.print(f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations')
+        if serve_api:
+            _serve(container, host or s.host, port or s.port)
 
 
 @app.command()
@@ -120,8 +129,8 @@ def token(
     parsed = _parse_roles(roles)
     if not parsed:
         raise typer.BadParameter("at least one role is needed", param_hint="--roles")
-    container = _container()
-    typer.echo(container.issuer.mint(party, parsed, ttl, subject))
+    with _container() as container:
+        typer.echo(container.issuer.mint(party, parsed, ttl, subject))
 
 
 @db_app.command("upgrade")
@@ -131,8 +140,11 @@ def db_upgrade() -> None:
     if s.effective_database_url.startswith("sqlite"):
         s.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(s.effective_database_url)
-    upgrade(engine)
-    console.print(f"database at revision {revision_of(engine)}")
+    try:
+        upgrade(engine)
+        console.print(f"database at revision {revision_of(engine)}")
+    finally:
+        engine.dispose()
 
 
 def _load_features(path: Path) -> list[dict[str, Any]]:
@@ -175,10 +187,9 @@ def check(
                 raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
             name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
             grouped[str(name)].append(feature)
-        container = _container()
         caller = Caller("cli", party, frozenset({Role.OBSERVER}))
         results = []
-        with Progress(console=console, transient=True) as progress:
+        with _container() as container, Progress(console=console, transient=True) as progress:
             task = progress.add_task("Checking operations", total=len(grouped))
             for name, group in grouped.items():
                 volumes = converters.volumes_from_api(group)
@@ -187,7 +198,7 @@ def check(
                 )
                 progress.advance(task)
     except DomainError as e:
-        errors.print(f"[red]error:[/red] {e}")
+        errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
         raise typer.Exit(2) from None
     table = Table(title=f"Conflicts for {len(results)} operation(s) in {file}")
     for column in ("operation", "volume", "kind", "with", "time window (UTC)", "altitude (m)"):

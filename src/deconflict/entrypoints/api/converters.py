@@ -7,7 +7,7 @@ located at the field that caused them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -32,12 +32,24 @@ from . import schemas as s
 T = TypeVar("T")
 
 
-def _at(loc: Loc, build: Callable[[], T]) -> T:
+Renames = Mapping[str | int, Loc]
+
+
+def _renamed(loc: Loc, renames: Renames) -> Loc:
+    """`loc` with its first part replaced as `renames` says (domain names to the names
+    of the shape that was sent)."""
+    if loc and loc[0] in renames:
+        return (*renames[loc[0]], *loc[1:])
+    return loc
+
+
+def _at(loc: Loc, build: Callable[[], T], renames: Renames | None = None) -> T:
     """Runs a domain constructor, locating any InvalidInput it raises under `loc`."""
     try:
         return build()
     except InvalidInput as e:
-        raise e.prefixed(loc) from None
+        problems = [(_renamed(p, renames or {}), msg) for p, msg in e.problems]
+        raise InvalidInput(problems).prefixed(loc) from None
 
 
 def _point(p: s.LatLngPoint, loc: Loc) -> LatLng:
@@ -48,12 +60,21 @@ def _points(points: Sequence[s.LatLngPoint], loc: Loc) -> tuple[LatLng, ...]:
     return tuple(_point(p, (*loc, i)) for i, p in enumerate(points))
 
 
-def _window(start: datetime, end: datetime, loc: Loc) -> TimeWindow:
-    return _at(loc, lambda: TimeWindow(start, end))
+def _window(start: datetime, end: datetime, loc: Loc, renames: Renames | None = None) -> TimeWindow:
+    return _at(loc, lambda: TimeWindow(start, end), renames)
 
 
-def _band(lower: float, upper: float, reference: str, loc: Loc) -> AltitudeBand:
-    return _at(loc, lambda: AltitudeBand(lower, upper, AltitudeReference(reference)))
+def _band(
+    lower: float, upper: float, reference: str, loc: Loc, renames: Renames | None = None
+) -> AltitudeBand:
+    return _at(loc, lambda: AltitudeBand(lower, upper, AltitudeReference(reference)), renames)
+
+
+_F3548_NAMES: Renames = {
+    "altitude_upper_m": ("altitude_upper", "value"),
+    "time_start": ("time_start", "value"),
+    "time_end": ("time_end", "value"),
+}
 
 
 def footprint_from_api(f: s.PolygonFootprint | s.CircleFootprint, loc: Loc) -> Footprint:
@@ -118,8 +139,8 @@ def from_f3548(v: s.F3548Volume4D, loc: Loc) -> Volume4D:
         raise InvalidInput.at(vloc, "altitude_lower and altitude_upper must share a reference")
     return Volume4D(
         footprint,
-        _band(lower.value, upper.value, lower.reference, vloc),
-        _window(v.time_start.value, v.time_end.value, loc),
+        _band(lower.value, upper.value, lower.reference, vloc, _F3548_NAMES),
+        _window(v.time_start.value, v.time_end.value, loc, _F3548_NAMES),
     )
 
 
@@ -131,7 +152,8 @@ def to_f3548(v: Volume4D) -> s.F3548Volume4D:
     f = v.footprint
     if isinstance(f, Polygon) and f.holes:
         raise InvalidInput.at(
-            ("volume_format",), "F3548 polygons cannot hold holes; ask for native or geojson"
+            ("query", "volume_format"),
+            "F3548 polygons cannot hold holes; ask for native or geojson",
         )
     ref = v.altitude.reference.value
     return s.F3548Volume4D(
@@ -158,7 +180,17 @@ def to_f3548(v: Volume4D) -> s.F3548Volume4D:
 def _position(coords: Sequence[float], loc: Loc) -> LatLng:
     if len(coords) not in (2, 3):
         raise InvalidInput.at(loc, "a position is [longitude, latitude] (optionally an altitude)")
-    return _at(loc, lambda: LatLng(coords[1], coords[0]))
+    return _at(loc, lambda: LatLng(coords[1], coords[0]), {"lng": (0,), "lat": (1,)})
+
+
+def _geojson_ring(loc: Loc) -> Loc:
+    """A polygon's ring location (`vertices`, `holes.<i>`) as a GeoJSON ring index."""
+    match loc:
+        case ("vertices", *rest):
+            return (0, *rest)
+        case ("holes", int(i), *rest):
+            return (i + 1, *rest)
+    return loc
 
 
 def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> Volume4D:
@@ -185,7 +217,12 @@ def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> Volume4D:
                     (*gloc, r), "a GeoJSON ring is closed: at least 4 positions, last = first"
                 )
             parsed.append(points)
-        footprint = _at(gloc, lambda: Polygon(parsed[0], tuple(parsed[1:])))
+        try:
+            footprint = Polygon(parsed[0], tuple(parsed[1:]))
+        except InvalidInput as e:  # rings are located as `vertices` and `holes.<i>`
+            raise InvalidInput(
+                [((*gloc, *_geojson_ring(p)), msg) for p, msg in e.problems]
+            ) from None
     ploc = (*loc, "properties")
     return Volume4D(
         footprint,
@@ -242,6 +279,35 @@ def volumes_from_api(
     if problems:
         raise InvalidInput(problems)
     return tuple(out)
+
+
+def _as_sent(loc: Loc, v: s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature) -> Loc:
+    """A problem the service located in a volume's native shape (`footprint...`,
+    `time_end`), located in the shape that volume was sent in."""
+    if isinstance(v, s.F3548Volume4D):
+        outline = "outline_circle" if v.volume.outline_circle is not None else "outline_polygon"
+        return _renamed(loc, {"footprint": ("volume", outline), **_F3548_NAMES})
+    if isinstance(v, s.GeoJSONFeature):
+        if loc[:1] == ("footprint",):
+            if isinstance(v.geometry, s.GeoJSONPoint):
+                return ("properties", "radius_m")
+            return ("geometry", "coordinates")
+        return ("properties", *loc)
+    return loc
+
+
+def problems_as_sent(
+    e: InvalidInput, volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature]
+) -> InvalidInput:
+    """A service's InvalidInput about a command built from `volumes` (located as
+    `volumes.<i>.<native field>`), located in the request body as it was sent."""
+    problems: list[tuple[Loc, str]] = []
+    for loc, msg in e.problems:
+        match loc:
+            case ("volumes", int(i), *rest) if 0 <= i < len(volumes):
+                loc = ("volumes", i, *_as_sent(tuple(rest), volumes[i]))
+        problems.append((("body", *loc), msg))
+    return InvalidInput(problems)
 
 
 VOLUME_WRITERS: dict[s.VolumeFormat, Callable[[Volume4D], s.VolumeOut]] = {
@@ -357,8 +423,10 @@ def zone_parts_from_api(
     loc: Loc = ("body",)
     footprint = footprint_from_api(z.footprint, (*loc, "footprint"))
     band = _band(z.altitude_lower_m, z.altitude_upper_m, z.altitude_reference, loc)
+    names: Renames = {"time_start": ("start",), "time_end": ("end",)}
     periods = tuple(
-        _window(p.start, p.end, (*loc, "active_periods", i)) for i, p in enumerate(z.active_periods)
+        _window(p.start, p.end, (*loc, "active_periods", i), names)
+        for i, p in enumerate(z.active_periods)
     )
     return footprint, band, periods
 

@@ -30,13 +30,33 @@ def _body(detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any)
     return {"detail": detail, "errors": errors or [], **extra}
 
 
+def _field_path(loc: list[Any], body: Any) -> list[Any]:
+    """The location of a body error as a path into the body that was sent: Pydantic
+    puts union tags ("native", "f3548", "polygon", ...) into its locations, and those
+    are no field names. A name the body does not hold is a tag unless it comes last
+    (a missing field)."""
+    if not loc or loc[0] != "body":
+        return loc
+    path: list[Any] = ["body"]
+    node = body
+    for i, p in enumerate(loc[1:], start=1):
+        if isinstance(node, dict) and p not in node and isinstance(p, str) and i < len(loc) - 1:
+            continue
+        held = (isinstance(node, dict) and p in node) or (
+            isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node)
+        )
+        node = node[p] if held else None
+        path.append(p)
+    return path
+
+
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     items = []
     for e in exc.errors():
         loc = [
             p for p in e.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))
         ]
-        items.append({"loc": loc, "msg": str(e.get("msg", "invalid"))})
+        items.append({"loc": _field_path(loc, exc.body), "msg": str(e.get("msg", "invalid"))})
     return items
 
 

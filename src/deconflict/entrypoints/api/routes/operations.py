@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import OperationState
 from deconflict.services import operations as ops
 
 from .. import converters as c
 from .. import schemas as s
-from ..deps import CallerDep, CtxDep, FormatDep, PageDep, UowDep, located
+from ..deps import CallerDep, CtxDep, FormatDep, PageDep, UowDep
 
 router = APIRouter(prefix="/v1")
 
@@ -23,12 +26,23 @@ _INVALID: dict[int | str, dict[str, Any]] = {
 }
 
 
+@contextmanager
+def located_as_sent(
+    volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature],
+) -> Iterator[None]:
+    """Locates a service's InvalidInput in the body, in the shape each volume was sent in."""
+    try:
+        yield
+    except InvalidInput as e:
+        raise c.problems_as_sent(e, volumes) from None
+
+
 @router.post("/checks", tags=["checks"], responses=_INVALID)
 def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
     """Dry run: the conflicts, reviews and notices a submission of these volumes would
     meet, without storing anything."""
     volumes = c.volumes_from_api(body.volumes)
-    with located("body"):
+    with located_as_sent(body.volumes):
         return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
 
 
@@ -52,7 +66,7 @@ def submit(
     """Submits an operation: `approved`, `in_review` (a partner's review zone), or 409
     refused (a restricted zone; nothing stored)."""
     command = _command(body)
-    with located("body"):
+    with located_as_sent(body.volumes):
         submission = ops.submit_operation(uow, ctx, caller, command)
     return c.operation_to_api(submission.operation, caller.party_id, volume_format)
 
@@ -96,7 +110,7 @@ def update(
 ) -> s.OperationPublic:
     """Submits a new version, assessed afresh; a refused version changes nothing."""
     command = _command(body)
-    with located("body"):
+    with located_as_sent(body.volumes):
         submission = ops.update_operation(uow, ctx, caller, operation_id, command)
     return c.operation_to_api(submission.operation, caller.party_id, volume_format)
 

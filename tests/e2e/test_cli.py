@@ -1,0 +1,162 @@
+"""The command line as a user runs it: demo, token, db upgrade, check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from deconflict.bootstrap import bootstrap
+from deconflict.config import Settings
+from deconflict.domain.model import Caller, Role, ZoneKind
+from deconflict.domain.volumes import AltitudeBand, Circle, LatLng
+from deconflict.entrypoints.cli import app
+from deconflict.services import registry
+from deconflict.services.demo import find_demo
+
+runner = CliRunner(env={"COLUMNS": "200"})  # a wide terminal: Rich wraps tables to fit
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Settings:
+    """The CLI reads its settings from the environment, as in a shell."""
+    monkeypatch.setenv("DECONFLICT_DATA_DIR", str(tmp_path))
+    if database_url.startswith("sqlite"):
+        monkeypatch.delenv("DECONFLICT_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DECONFLICT_DATABASE_URL", database_url)
+    return Settings()
+
+
+def _feature(lat: float, lng: float, radius_m: float, operation: str) -> dict[str, object]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lng, lat]},
+        "properties": {
+            "operation": operation,
+            "radius_m": radius_m,
+            "altitude_lower_m": 20,
+            "altitude_upper_m": 120,
+            "time_start": "2030-03-01T08:00:00Z",
+            "time_end": "2030-03-01T09:00:00Z",
+        },
+    }
+
+
+def _zone(settings: Settings, kind: str) -> str:
+    """A zone of a new party, with the operator's party id returned (no agreement)."""
+    container = bootstrap(settings)
+    admin = Caller("t", "t", frozenset({Role.ADMIN}))
+    owner = registry.create_party(
+        container.uow, container.ctx, admin, f"owner-{kind}-{id(settings)}"
+    )
+    operator = registry.create_party(
+        container.uow, container.ctx, admin, f"operator-{kind}-{id(settings)}"
+    )
+    registry.create_zone(
+        container.uow,
+        container.ctx,
+        Caller("t", owner.id, frozenset({Role.ADMIN})),
+        registry.ZoneCreate(
+            ZoneKind(kind), "Depot", Circle(LatLng(-31.0, -141.0), 2000), AltitudeBand(0, 500), ()
+        ),
+    )
+    container.close()
+    return operator.id
+
+
+def test_check_exits_1_and_lists_the_conflicts_when_a_file_enters_a_restricted_zone(
+    env: Settings, tmp_path: Path
+) -> None:
+    operator = _zone(env, "restricted")
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    _feature(-31.0, -141.0, 300, "depot inspection"),
+                    _feature(-31.5, -141.5, 300, "far away"),
+                ],
+            }
+        )
+    )
+    result = runner.invoke(app, ["check", str(plan), "--party", operator])
+    assert result.exit_code == 1, result.output
+    assert "depot inspection" in result.output
+    assert "restricted_zone" in result.output
+    assert "far away" not in result.output
+    assert "1 operation(s) would be refused" in result.output
+
+
+def test_check_exits_0_when_nothing_conflicts(env: Settings, tmp_path: Path) -> None:
+    operator = _zone(env, "restricted")
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [_feature(-35, -141, 300, "clear")]})
+    )
+    result = runner.invoke(app, ["check", str(plan), "--party", operator])
+    assert result.exit_code == 0, result.output
+    assert "No conflicts" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('{"type": "Polygon", "coordinates": []}', "expected a GeoJSON FeatureCollection"),
+        (
+            json.dumps(
+                {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None}]}
+            ),
+            "features.0",
+        ),
+    ],
+)
+def test_check_refuses_a_broken_file_with_a_message_and_exit_2(
+    env: Settings, tmp_path: Path, content: str, message: str
+) -> None:
+    plan = tmp_path / "broken.geojson"
+    plan.write_text(content)
+    result = runner.invoke(app, ["check", str(plan), "--party", "anyone"])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_token_mints_a_verifiable_token_with_the_roles_asked_for(env: Settings) -> None:
+    result = runner.invoke(app, ["token", "--party", "p-1", "--roles", "submitter,reviewer"])
+    assert result.exit_code == 0, result.output
+    container = bootstrap(env)
+    caller = container.verifier.verify(result.output.strip())
+    container.close()
+    assert caller.party_id == "p-1"
+    assert {r.value for r in caller.roles} == {"submitter", "reviewer"}
+    assert jwt.get_unverified_header(result.output.strip())["alg"] == "ES256"
+
+
+def test_token_refuses_an_unknown_role(env: Settings) -> None:
+    result = runner.invoke(app, ["token", "--party", "p-1", "--roles", "pilot"])
+    assert result.exit_code == 2
+    assert "unknown role" in result.output
+
+
+def test_db_upgrade_brings_the_schema_to_the_latest_revision(env: Settings) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.output
+
+
+def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings) -> None:
+    first = runner.invoke(app, ["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "Demo scenario loaded" in first.output
+    assert first.output.count("export ") == 3
+    again = runner.invoke(app, ["demo", "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert "already loaded" in again.output
+    container = bootstrap(env)
+    assert find_demo(container.uow) is not None
+    container.close()
