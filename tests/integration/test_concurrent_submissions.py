@@ -21,6 +21,7 @@ from deconflict.services import operations as ops
 from deconflict.services import registry
 
 ROUNDS = 25
+Round = tuple[LatLng, TimeWindow, threading.Barrier, dict[str, ops.Submission], list[BaseException]]
 
 
 def _party(container: Container, name: str) -> Caller:
@@ -46,8 +47,11 @@ def test_of_two_simultaneous_overlapping_submissions_exactly_one_sees_the_other(
         failures: list[BaseException] = []
 
         def submit(
-            caller: Caller, offset_m: float, center: LatLng = center, window: TimeWindow = window
+            caller: Caller,
+            offset_m: float,
+            round_: Round = (center, window, barrier, results, failures),
         ) -> None:
+            center, window, barrier, results, failures = round_
             volume = Volume4D(
                 Circle(LatLng(center.lat, center.lng + offset_m / 100_000), 400.0),
                 AltitudeBand(30.0, 120.0),
@@ -59,7 +63,7 @@ def test_of_two_simultaneous_overlapping_submissions_exactly_one_sees_the_other(
                 results[caller.party_id] = ops.submit_operation(
                     container.uow, container.ctx, caller, command
                 )
-            except BaseException as e:  # noqa: BLE001 - reported below, not swallowed
+            except BaseException as e:  # reported by the assertion below, not swallowed
                 failures.append(e)
 
         threads = [
