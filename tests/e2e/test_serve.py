@@ -1,0 +1,74 @@
+"""`deconflict demo` as a real server process, reached over a real socket."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A `python -m deconflict demo` process on the embedded SQLite default; yields its
+    URL and the Northwind token it printed."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
+    env.update(DECONFLICT_DATA_DIR=str(tmp_path / "data"), COLUMNS="400")
+    log = (tmp_path / "server.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deconflict", "demo", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"the demo server did not come up:\n{log.read()}")
+            time.sleep(0.2)
+        log.seek(0)
+        token = re.search(r"export NORTHWIND_TOKEN=(\S+)", log.read())
+        assert token, "the demo printed no token for Northwind"
+        yield url, token.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_the_demo_server_answers_with_the_scenario_for_the_printed_token(
+    demo_server: tuple[str, str],
+) -> None:
+    url, token = demo_server
+    headers = {"Authorization": f"Bearer {token}"}
+    operations = httpx.get(f"{url}/v1/operations", headers=headers, timeout=10).json()
+    states = {o["state"] for o in operations}
+    assert {"approved", "in_review", "withdrawn"} <= states
+    assert any(o["version"] == 2 for o in operations)
+    assert any(o["notices"] for o in operations)
+    assert httpx.get(f"{url}/v1/operations", timeout=10).status_code == 401
+    docs = httpx.get(f"{url}/openapi.json", timeout=10).json()
+    assert "/v1/checks" in docs["paths"]
