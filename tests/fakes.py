@@ -1,0 +1,325 @@
+"""In-memory fakes of the storage ports (services.ports) for fast service tests.
+
+They keep the contracts of the SQL adapter (adapters/sql.py) that services rely on:
+
+* `FakeUnitOfWork.run` is transactional: `work` runs against a deep copy of the store,
+  which replaces the committed store only if `work` returns and `write` is true. A
+  service call that raises therefore leaves `uow.store` exactly as it was.
+* Repositories hand out and keep copies, so an object changed without `save` is not
+  changed in storage (as with rows), and nothing a caller holds aliases the store.
+* The constraints of the schema hold: unique ids and party names, references to stored
+  parties, agreements and operations. A violation raises `IntegrityError`.
+* `candidates` returns every object of the right parties and states, ignoring geometry
+  and time: the contract allows any superset, and the domain makes the exact test.
+
+They are stricter than the database in two ways that catch service mistakes early:
+writing in a read-only run (`write=False`) raises `ReadOnlyTransaction`, and `save` of
+an object never added raises `IntegrityError` (SQL would silently update no row).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.model import (
+    COUNTING_STATES,
+    Agreement,
+    AgreementState,
+    OperationState,
+    Party,
+    Zone,
+    ZoneKind,
+)
+from deconflict.domain.operation import Operation
+from deconflict.domain.volumes import Volume4D
+from deconflict.services.ports import (
+    AgreementRepository,
+    NoticeRepository,
+    OperationRepository,
+    Page,
+    PartyRepository,
+    ReviewRepository,
+    Transaction,
+    UnitOfWork,
+    ZoneRepository,
+)
+
+T = TypeVar("T")
+_Item = TypeVar("_Item")
+
+
+class IntegrityError(Exception):
+    """A write the database schema would reject (duplicate key, dangling reference)."""
+
+
+class ReadOnlyTransaction(Exception):
+    """A repository was asked to write inside `run(..., write=False)`."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotice:
+    id: str
+    operation_id: str
+    version: int
+    target: NoticeTarget
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class FakeStore:
+    """Everything the fakes hold; compare two snapshots with `==`."""
+
+    parties: dict[str, Party] = field(default_factory=dict)
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    zones: dict[str, Zone] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    #: Keyed like the table's primary key: (operation id, version, reviewer party id).
+    reviews: dict[tuple[str, int, str], RequiredReview] = field(default_factory=dict)
+    notices: dict[str, StoredNotice] = field(default_factory=dict)
+
+
+def _page(items: Iterable[_Item], page: Page) -> list[_Item]:
+    return list(items)[page.offset : page.offset + page.limit]
+
+
+class _Repository:
+    def __init__(self, store: FakeStore, writable: bool) -> None:
+        self._s = store
+        self._writable = writable
+
+    def _write(self) -> None:
+        if not self._writable:
+            raise ReadOnlyTransaction("a write was attempted in a read-only unit of work")
+
+    def _party_exists(self, party_id: str) -> None:
+        if party_id not in self._s.parties:
+            raise IntegrityError(f"no party {party_id}")
+
+
+class FakeParties(_Repository):
+    def add(self, party: Party) -> None:
+        self._write()
+        if party.id in self._s.parties:
+            raise IntegrityError(f"party {party.id} exists")
+        if any(p.name == party.name for p in self._s.parties.values()):
+            raise IntegrityError(f"party name {party.name!r} is taken")
+        self._s.parties[party.id] = party
+
+    def get(self, party_id: str) -> Party | None:
+        return self._s.parties.get(party_id)
+
+    def by_name(self, name: str) -> Party | None:
+        return next((p for p in self._s.parties.values() if p.name == name), None)
+
+    def listing(self, page: Page) -> list[Party]:
+        return _page(sorted(self._s.parties.values(), key=lambda p: p.name), page)
+
+
+class FakeAgreements(_Repository):
+    def _check(self, agreement: Agreement) -> None:
+        self._party_exists(agreement.proposer_party_id)
+        self._party_exists(agreement.partner_party_id)
+
+    def add(self, agreement: Agreement) -> None:
+        self._write()
+        if agreement.id in self._s.agreements:
+            raise IntegrityError(f"agreement {agreement.id} exists")
+        self._check(agreement)
+        self._s.agreements[agreement.id] = agreement
+
+    def get(self, agreement_id: str) -> Agreement | None:
+        return self._s.agreements.get(agreement_id)
+
+    def save(self, agreement: Agreement) -> None:
+        self._write()
+        if agreement.id not in self._s.agreements:
+            raise IntegrityError(f"agreement {agreement.id} was never added")
+        self._check(agreement)
+        self._s.agreements[agreement.id] = agreement
+
+    def _of(self, party_id: str) -> list[Agreement]:
+        return sorted(
+            (a for a in self._s.agreements.values() if party_id in a.party_ids),
+            key=lambda a: (a.created_at, a.id),
+        )
+
+    def of_party(self, party_id: str, page: Page) -> list[Agreement]:
+        return _page(self._of(party_id), page)
+
+    def active_of_party(self, party_id: str) -> list[Agreement]:
+        return [a for a in self._of(party_id) if a.state is AgreementState.ACTIVE]
+
+
+class FakeZones(_Repository):
+    def add(self, zone: Zone) -> None:
+        self._write()
+        if zone.id in self._s.zones:
+            raise IntegrityError(f"zone {zone.id} exists")
+        self._party_exists(zone.party_id)
+        self._s.zones[zone.id] = zone
+
+    def get(self, zone_id: str) -> Zone | None:
+        return self._s.zones.get(zone_id)
+
+    def delete(self, zone_id: str) -> None:
+        self._write()
+        self._s.zones.pop(zone_id, None)
+
+    def _ordered(self) -> list[Zone]:
+        return sorted(self._s.zones.values(), key=lambda z: (z.created_at, z.id))
+
+    def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
+        visible = (
+            z
+            for z in self._ordered()
+            if z.party_id == party_id or z.party_id in partner_ids or z.kind is ZoneKind.RESTRICTED
+        )
+        return _page(visible, page)
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]
+    ) -> list[Zone]:
+        return [
+            z for z in self._ordered() if z.kind is ZoneKind.RESTRICTED or z.party_id in party_ids
+        ]
+
+
+class FakeOperations(_Repository):
+    def add(self, operation: Operation) -> None:
+        self._write()
+        if operation.id in self._s.operations:
+            raise IntegrityError(f"operation {operation.id} exists")
+        if not operation.versions:
+            raise IntegrityError(f"operation {operation.id} has no version")
+        self._party_exists(operation.party_id)
+        self._s.operations[operation.id] = copy.deepcopy(operation)
+
+    def get(self, operation_id: str) -> Operation | None:
+        return copy.deepcopy(self._s.operations.get(operation_id))
+
+    def save(self, operation: Operation) -> None:
+        self._write()
+        stored = self._s.operations.get(operation.id)
+        if stored is None:
+            raise IntegrityError(f"operation {operation.id} was never added")
+        if operation.party_id != stored.party_id or len(operation.versions) < len(stored.versions):
+            raise IntegrityError(f"operation {operation.id} lost its owner or versions")
+        self._s.operations[operation.id] = copy.deepcopy(operation)
+
+    def of_party(
+        self, party_id: str, page: Page, state: OperationState | None = None
+    ) -> list[Operation]:
+        mine = [
+            o
+            for o in self._s.operations.values()
+            if o.party_id == party_id and (state is None or o.state is state)
+        ]
+        mine.sort(key=lambda o: o.id)
+        mine.sort(key=lambda o: o.created_at, reverse=True)
+        return copy.deepcopy(_page(mine, page))
+
+    def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
+        return [
+            OperationCandidate(o.id, o.party_id, o.current.volumes)
+            for o in self._s.operations.values()
+            if o.party_id != exclude_party_id and o.state in COUNTING_STATES
+        ]
+
+    def candidates(
+        self, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
+    ) -> list[OperationCandidate]:
+        return self.counting(exclude_party_id)
+
+
+class FakeReviews(_Repository):
+    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None:
+        self._write()
+        key = (operation_id, version, review.party_id)
+        if key in self._s.reviews:
+            raise IntegrityError(f"review {key} exists")
+        if operation_id not in self._s.operations:
+            raise IntegrityError(f"no operation {operation_id}")
+        if review.agreement_id not in self._s.agreements:
+            raise IntegrityError(f"no agreement {review.agreement_id}")
+        self._party_exists(review.party_id)
+        self._s.reviews[key] = review
+
+    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]:
+        return sorted(
+            (r for (op, v, _), r in self._s.reviews.items() if op == operation_id and v == version),
+            key=lambda r: r.party_id,
+        )
+
+
+class FakeNotices(_Repository):
+    def add(
+        self,
+        notice_id: str,
+        operation_id: str,
+        version: int,
+        target: NoticeTarget,
+        created_at: datetime,
+    ) -> None:
+        self._write()
+        if notice_id in self._s.notices:
+            raise IntegrityError(f"notice {notice_id} exists")
+        if operation_id not in self._s.operations:
+            raise IntegrityError(f"no operation {operation_id}")
+        if target.agreement_id not in self._s.agreements:
+            raise IntegrityError(f"no agreement {target.agreement_id}")
+        self._party_exists(target.party_id)
+        self._s.notices[notice_id] = StoredNotice(
+            notice_id, operation_id, version, target, created_at
+        )
+
+    def count_for(self, recipient_party_id: str) -> int:
+        return sum(1 for n in self._s.notices.values() if n.target.party_id == recipient_party_id)
+
+
+class FakeTransaction:
+    """Implements services.ports.Transaction over one working copy of the store."""
+
+    def __init__(self, store: FakeStore, *, writable: bool) -> None:
+        self.parties: PartyRepository = FakeParties(store, writable)
+        self.agreements: AgreementRepository = FakeAgreements(store, writable)
+        self.zones: ZoneRepository = FakeZones(store, writable)
+        self.operations: OperationRepository = FakeOperations(store, writable)
+        self.reviews: ReviewRepository = FakeReviews(store, writable)
+        self.notices: NoticeRepository = FakeNotices(store, writable)
+
+
+class FakeUnitOfWork:
+    """Implements services.ports.UnitOfWork in memory, with commit and rollback.
+
+    `runs` records the `write` flag of every run (committed or not); `commits` counts
+    the runs whose changes were kept.
+    """
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store if store is not None else FakeStore()
+        self.runs: list[bool] = []
+        self.commits = 0
+
+    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+        self.runs.append(write)
+        draft = copy.deepcopy(self.store)
+        result = work(FakeTransaction(draft, writable=write))
+        if write:  # reached only when `work` returned: otherwise the draft is dropped
+            self.store = draft
+            self.commits += 1
+        return result
+
+    def snapshot(self) -> FakeStore:
+        """A deep copy of the committed store, to compare with `==` later."""
+        return copy.deepcopy(self.store)
+
+
+def _conforms(uow: FakeUnitOfWork, tx: FakeTransaction) -> tuple[UnitOfWork, Transaction]:
+    """Never called: makes mypy check the fakes against the protocols."""
+    return uow, tx
