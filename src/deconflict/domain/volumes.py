@@ -134,7 +134,12 @@ class TimeWindow:
             value: datetime = getattr(self, name)
             if value.tzinfo is None:
                 raise InvalidInput.at((f"time_{name}",), "times must carry a UTC offset")
-            object.__setattr__(self, name, value.astimezone(UTC))
+            try:
+                object.__setattr__(self, name, value.astimezone(UTC))
+            except OverflowError:
+                raise InvalidInput.at(
+                    (f"time_{name}",), "time is outside the range of representable UTC times"
+                ) from None
         if self.end <= self.start:
             raise InvalidInput.at(("time_end",), "end time must be after start time")
 
