@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -37,6 +37,8 @@ from deconflict.domain.model import (
     ZoneKind,
 )
 from deconflict.domain.operation import Operation
+from deconflict.domain.review import ReviewCase
+from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
@@ -45,6 +47,7 @@ from deconflict.services.ports import (
     Page,
     PartyRepository,
     ReviewRepository,
+    SuggestionRepository,
     Transaction,
     UnitOfWork,
     ZoneRepository,
@@ -79,8 +82,8 @@ class FakeStore:
     agreements: dict[str, Agreement] = field(default_factory=dict)
     zones: dict[str, Zone] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
-    #: Keyed like the table's primary key: (operation id, version, reviewer party id).
-    reviews: dict[tuple[str, int, str], RequiredReview] = field(default_factory=dict)
+    reviews: dict[str, ReviewCase] = field(default_factory=dict)
+    suggestions: list[tuple[str, int, Suggestion]] = field(default_factory=list)
     notices: dict[str, StoredNotice] = field(default_factory=dict)
 
 
@@ -238,23 +241,65 @@ class FakeOperations(_Repository):
 
 
 class FakeReviews(_Repository):
-    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None:
+    def add(self, case: ReviewCase) -> None:
         self._write()
-        key = (operation_id, version, review.party_id)
-        if key in self._s.reviews:
-            raise IntegrityError(f"review {key} exists")
+        if case.id in self._s.reviews:
+            raise IntegrityError(f"review case {case.id} exists")
+        if case.operation_id not in self._s.operations:
+            raise IntegrityError(f"no operation {case.operation_id}")
+        if case.agreement_id not in self._s.agreements:
+            raise IntegrityError(f"no agreement {case.agreement_id}")
+        self._party_exists(case.reviewer_party_id)
+        self._s.reviews[case.id] = copy.deepcopy(case)
+
+    def save(self, case: ReviewCase) -> None:
+        self._write()
+        stored = self._s.reviews.get(case.id)
+        if stored is None:
+            raise IntegrityError(f"review case {case.id} was never added")
+        if case.decisions[: len(stored.decisions)] != stored.decisions:
+            raise IntegrityError(f"review case {case.id}: decisions are append-only")
+        self._s.reviews[case.id] = copy.deepcopy(case)
+
+    def get(self, case_id: str) -> ReviewCase | None:
+        return copy.deepcopy(self._s.reviews.get(case_id))
+
+    def of_operation(self, operation_id: str, version: int | None = None) -> list[ReviewCase]:
+        found = [
+            c
+            for c in self._s.reviews.values()
+            if c.operation_id == operation_id and (version is None or c.version == version)
+        ]
+        found.sort(key=lambda c: (c.version, c.created_at, c.id))
+        return copy.deepcopy(found)
+
+    def of_reviewer(self, party_id: str, page: Page, open_only: bool) -> list[ReviewCase]:
+        found = [
+            c
+            for c in self._s.reviews.values()
+            if c.reviewer_party_id == party_id and (c.is_open or not open_only)
+        ]
+        found.sort(key=lambda c: c.id)
+        found.sort(key=lambda c: c.created_at, reverse=True)
+        return copy.deepcopy(_page(found, page))
+
+    def due(self, now: datetime, limit: int) -> list[ReviewCase]:
+        found = [c for c in self._s.reviews.values() if (d := c.due_at) is not None and d <= now]
+        found.sort(key=lambda c: c.due_at or now)
+        return copy.deepcopy(found[:limit])
+
+
+class FakeSuggestions(_Repository):
+    def add(
+        self, operation_id: str, version: int, suggestion: Suggestion, created_at: datetime
+    ) -> None:
+        self._write()
         if operation_id not in self._s.operations:
             raise IntegrityError(f"no operation {operation_id}")
-        if review.agreement_id not in self._s.agreements:
-            raise IntegrityError(f"no agreement {review.agreement_id}")
-        self._party_exists(review.party_id)
-        self._s.reviews[key] = review
+        self._s.suggestions.append((operation_id, version, suggestion))
 
-    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]:
-        return sorted(
-            (r for (op, v, _), r in self._s.reviews.items() if op == operation_id and v == version),
-            key=lambda r: r.party_id,
-        )
+    def of_version(self, operation_id: str, version: int) -> list[Suggestion]:
+        return [s for o, v, s in self._s.suggestions if o == operation_id and v == version]
 
 
 class FakeNotices(_Repository):
@@ -291,6 +336,7 @@ class FakeTransaction:
         self.zones: ZoneRepository = FakeZones(store, writable)
         self.operations: OperationRepository = FakeOperations(store, writable)
         self.reviews: ReviewRepository = FakeReviews(store, writable)
+        self.suggestions: SuggestionRepository = FakeSuggestions(store, writable)
         self.notices: NoticeRepository = FakeNotices(store, writable)
 
 

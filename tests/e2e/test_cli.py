@@ -9,6 +9,7 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
+from deconflict.adapters.migrate import head
 from deconflict.bootstrap import bootstrap
 from deconflict.config import Settings
 from deconflict.domain.model import Caller, Role, ZoneKind
@@ -133,20 +134,20 @@ def test_token_mints_a_verifiable_token_with_the_roles_asked_for(env: Settings) 
     caller = container.verifier.verify(result.output.strip())
     container.close()
     assert caller.party_id == "p-1"
-    assert {r.value for r in caller.roles} == {"submitter", "reviewer"}
+    assert caller.roles == {"submitter", "reviewer"}
     assert jwt.get_unverified_header(result.output.strip())["alg"] == "ES256"
 
 
 def test_token_refuses_an_unknown_role(env: Settings) -> None:
-    result = runner.invoke(app, ["token", "--party", "p-1", "--roles", "pilot"])
+    result = runner.invoke(app, ["token", "--party", "p-1", "--roles", "Pilot!"])
     assert result.exit_code == 2
-    assert "unknown role" in result.output
+    assert "invalid role name" in result.output
 
 
 def test_db_upgrade_brings_the_schema_to_the_latest_revision(env: Settings) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.output
+    assert f"revision {head()}" in result.output
 
 
 def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings) -> None:

@@ -15,7 +15,15 @@ from deconflict.domain.assessment import (
     NoticeTarget,
     RequiredReview,
 )
+from deconflict.domain.chain import (
+    AutoApprovalRule,
+    DeadlineAction,
+    ReviewChain,
+    Stage,
+    StageRule,
+)
 from deconflict.domain.conflicts import Overlap
+from deconflict.domain.review import Conditions, Proposal
 from deconflict.domain.volumes import (
     AltitudeBand,
     AltitudeReference,
@@ -153,3 +161,83 @@ def assessment_from_json(doc: Json) -> Assessment:
         ),
         notices=tuple(notice_from_json(n) for n in doc["notices"]),
     )
+
+
+def chain_to_json(chain: ReviewChain) -> Json:
+    return {
+        "stages": [
+            {
+                "name": s.name,
+                "roles": list(s.roles),
+                "rule": s.rule.value,
+                "deadline_s": s.deadline_s,
+                "on_deadline": s.on_deadline.value,
+            }
+            for s in chain.stages
+        ],
+        "auto_approval": [
+            {
+                "name": r.name,
+                "max_altitude_m": r.max_altitude_m,
+                "outside_hours_utc": [list(h) for h in r.outside_hours_utc],
+                "without_own_conflicts": r.without_own_conflicts,
+            }
+            for r in chain.auto_approval
+        ],
+    }
+
+
+def chain_from_json(doc: Json) -> ReviewChain:
+    return ReviewChain(
+        stages=tuple(
+            Stage(
+                s["name"],
+                tuple(s["roles"]),
+                StageRule(s["rule"]),
+                s["deadline_s"],
+                DeadlineAction(s["on_deadline"]),
+            )
+            for s in doc["stages"]
+        ),
+        auto_approval=tuple(
+            AutoApprovalRule(
+                r["name"],
+                r["max_altitude_m"],
+                tuple((int(a), int(b)) for a, b in r["outside_hours_utc"]),
+                r["without_own_conflicts"],
+            )
+            for r in doc["auto_approval"]
+        ),
+    )
+
+
+def conditions_to_json(c: Conditions | None) -> Json | None:
+    if c is None:
+        return None
+    return {
+        "text": c.text,
+        "time": None if c.time is None else window_to_json(c.time),
+        "altitude": None if c.altitude is None else band_to_json(c.altitude),
+    }
+
+
+def conditions_from_json(doc: Json | None) -> Conditions | None:
+    if doc is None:
+        return None
+    return Conditions(
+        doc["text"],
+        None if doc["time"] is None else window_from_json(doc["time"]),
+        None if doc["altitude"] is None else band_from_json(doc["altitude"]),
+    )
+
+
+def proposal_to_json(p: Proposal | None) -> Json | None:
+    if p is None:
+        return None
+    return {"suggestion_id": p.suggestion_id, "volumes": [volume_to_json(v) for v in p.volumes]}
+
+
+def proposal_from_json(doc: Json | None) -> Proposal | None:
+    if doc is None:
+        return None
+    return Proposal(doc["suggestion_id"], tuple(volume_from_json(v) for v in doc["volumes"]))

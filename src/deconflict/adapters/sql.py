@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
@@ -45,6 +45,8 @@ from deconflict.domain.model import (
     ZoneKind,
 )
 from deconflict.domain.operation import Operation, OperationVersion
+from deconflict.domain.review import CaseState, Decision, DecisionRecord, ReviewCase
+from deconflict.domain.suggestions import Suggestion, SuggestionKind
 from deconflict.domain.volumes import Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
@@ -53,6 +55,7 @@ from deconflict.services.ports import (
     Page,
     PartyRepository,
     ReviewRepository,
+    SuggestionRepository,
     Transaction,
     ZoneRepository,
 )
@@ -66,7 +69,9 @@ T = TypeVar("T")
 
 #: Longest stretch of time one operation_cells row covers (see tables.operation_cells).
 CHUNK_S = 4 * 3600
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+# serialization_failure, deadlock_detected, and unique_violation: a concurrent insert of the
+# same key; a retry re-reads, and the service then refuses it cleanly (e.g. a second decision).
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 MAX_ATTEMPTS = 12
 
 
@@ -149,6 +154,9 @@ class SqlAgreements:
             state=AgreementState(row.state),
             separation=separation,
             created_at=row.created_at,
+            review_chain=None
+            if row.review_chain is None
+            else codec.chain_from_json(row.review_chain),
         )
 
     @staticmethod
@@ -163,6 +171,7 @@ class SqlAgreements:
             "vertical_m": None if s is None else s.vertical_m,
             "time_s": None if s is None else s.time_s,
             "created_at": a.created_at,
+            "review_chain": None if a.review_chain is None else codec.chain_to_json(a.review_chain),
         }
 
     def add(self, agreement: Agreement) -> None:
@@ -478,26 +487,176 @@ class SqlReviews:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
 
-    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None:
+    @staticmethod
+    def _case_values(case: ReviewCase) -> dict[str, Any]:
+        return {
+            "state": case.state.value,
+            "stage_index": case.stage_index,
+            "stage_started_at": case.stage_started_at,
+            "due_at": case.due_at,
+            "closed_at": case.closed_at,
+        }
+
+    def _insert_decisions(self, case: ReviewCase, start: int) -> None:
+        rows = [
+            {
+                "case_id": case.id,
+                "seq": seq,
+                "stage_index": d.stage_index,
+                "role": d.role,
+                "subject": d.subject,
+                "party_id": d.party_id,
+                "decision": None if d.decision is None else d.decision.value,
+                "comment": d.comment,
+                "conditions": codec.conditions_to_json(d.conditions),
+                "proposal": codec.proposal_to_json(d.proposal),
+                "decided_at": d.decided_at,
+                "automatic": d.automatic,
+            }
+            for seq, d in enumerate(case.decisions[start:], start=start)
+        ]
+        if rows:
+            self._c.execute(insert(t.review_decisions), rows)
+
+    def add(self, case: ReviewCase) -> None:
         self._c.execute(
-            insert(t.required_reviews).values(
+            insert(t.review_cases).values(
+                id=case.id,
+                operation_id=case.operation_id,
+                version=case.version,
+                submitter_party_id=case.submitter_party_id,
+                reviewer_party_id=case.reviewer_party_id,
+                agreement_id=case.agreement_id,
+                chain=codec.chain_to_json(case.chain),
+                zone_ids=list(case.zone_ids),
+                created_at=case.created_at,
+                **self._case_values(case),
+            )
+        )
+        self._insert_decisions(case, 0)
+
+    def save(self, case: ReviewCase) -> None:
+        stored = self._c.execute(
+            select(func.count())
+            .select_from(t.review_decisions)
+            .where(t.review_decisions.c.case_id == case.id)
+        ).scalar_one()
+        self._c.execute(
+            update(t.review_cases)
+            .where(t.review_cases.c.id == case.id)
+            .values(**self._case_values(case))
+        )
+        self._insert_decisions(case, int(stored))
+
+    def _load(self, rows: Sequence[Row[Any]]) -> list[ReviewCase]:
+        if not rows:
+            return []
+        d = t.review_decisions.c
+        decisions: dict[str, list[DecisionRecord]] = {r.id: [] for r in rows}
+        for row in self._c.execute(
+            select(t.review_decisions)
+            .where(d.case_id.in_(list(decisions)))
+            .order_by(d.case_id, d.seq)
+        ):
+            decisions[row.case_id].append(
+                DecisionRecord(
+                    stage_index=row.stage_index,
+                    role=row.role,
+                    subject=row.subject,
+                    party_id=row.party_id,
+                    decision=None if row.decision is None else Decision(row.decision),
+                    comment=row.comment,
+                    decided_at=row.decided_at,
+                    conditions=codec.conditions_from_json(row.conditions),
+                    proposal=codec.proposal_from_json(row.proposal),
+                    automatic=row.automatic,
+                )
+            )
+        return [
+            ReviewCase(
+                id=r.id,
+                operation_id=r.operation_id,
+                version=r.version,
+                submitter_party_id=r.submitter_party_id,
+                reviewer_party_id=r.reviewer_party_id,
+                agreement_id=r.agreement_id,
+                chain=codec.chain_from_json(r.chain),
+                zone_ids=tuple(r.zone_ids),
+                created_at=r.created_at,
+                state=CaseState(r.state),
+                stage_index=r.stage_index,
+                stage_started_at=r.stage_started_at,
+                closed_at=r.closed_at,
+                decisions=decisions[r.id],
+            )
+            for r in rows
+        ]
+
+    def get(self, case_id: str) -> ReviewCase | None:
+        found = self._load(
+            self._c.execute(select(t.review_cases).where(t.review_cases.c.id == case_id)).all()
+        )
+        return found[0] if found else None
+
+    def of_operation(self, operation_id: str, version: int | None = None) -> list[ReviewCase]:
+        c = t.review_cases.c
+        query = select(t.review_cases).where(c.operation_id == operation_id)
+        if version is not None:
+            query = query.where(c.version == version)
+        return self._load(self._c.execute(query.order_by(c.version, c.created_at, c.id)).all())
+
+    def of_reviewer(self, party_id: str, page: Page, open_only: bool) -> list[ReviewCase]:
+        c = t.review_cases.c
+        query = select(t.review_cases).where(c.reviewer_party_id == party_id)
+        if open_only:
+            query = query.where(c.state == CaseState.OPEN.value)
+        query = query.order_by(c.created_at.desc(), c.id).limit(page.limit).offset(page.offset)
+        return self._load(self._c.execute(query).all())
+
+    def due(self, now: datetime, limit: int) -> list[ReviewCase]:
+        c = t.review_cases.c
+        query = (
+            select(t.review_cases)
+            .where(c.state == CaseState.OPEN.value, c.due_at.is_not(None), c.due_at <= now)
+            .order_by(c.due_at)
+            .limit(limit)
+        )
+        return self._load(self._c.execute(query).all())
+
+
+class SqlSuggestions:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def add(
+        self, operation_id: str, version: int, suggestion: Suggestion, created_at: datetime
+    ) -> None:
+        self._c.execute(
+            insert(t.suggestions).values(
+                id=suggestion.id,
                 operation_id=operation_id,
                 version=version,
-                reviewer_party_id=review.party_id,
-                agreement_id=review.agreement_id,
-                zone_ids=list(review.zone_ids),
+                kind=suggestion.kind.value,
+                summary=suggestion.summary,
+                volumes=[codec.volume_to_json(v) for v in suggestion.volumes],
+                created_at=created_at,
             )
         )
 
-    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]:
-        r = t.required_reviews.c
+    def of_version(self, operation_id: str, version: int) -> list[Suggestion]:
+        s = t.suggestions.c
         rows = self._c.execute(
-            select(t.required_reviews)
-            .where(r.operation_id == operation_id, r.version == version)
-            .order_by(r.reviewer_party_id)
+            select(t.suggestions)
+            .where(s.operation_id == operation_id, s.version == version)
+            .order_by(s.created_at, s.id)
         )
         return [
-            RequiredReview(row.reviewer_party_id, row.agreement_id, tuple(row.zone_ids))
+            Suggestion(
+                row.id,
+                SuggestionKind(row.kind),
+                row.summary,
+                tuple(codec.volume_from_json(v) for v in row.volumes),
+            )
             for row in rows
         ]
 
@@ -547,6 +706,7 @@ class SqlTransaction:
         self.zones: ZoneRepository = SqlZones(conn, frames)
         self.operations: OperationRepository = SqlOperations(conn, frames)
         self.reviews: ReviewRepository = SqlReviews(conn)
+        self.suggestions: SuggestionRepository = SqlSuggestions(conn)
         self.notices: NoticeRepository = SqlNotices(conn)
 
 

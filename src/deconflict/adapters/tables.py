@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -78,6 +79,7 @@ agreements = Table(
     Column("vertical_m", Float),
     Column("time_s", Float),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("review_chain", JSON),
 )
 
 zones = Table(
@@ -147,15 +149,59 @@ operation_cells = Table(
     Index("ix_operation_cells_cell_time", "cell", "t_start_s"),
 )
 
-required_reviews = Table(
-    "required_reviews",
+review_cases = Table(
+    "review_cases",
     metadata,
-    Column("operation_id", ID, ForeignKey("operations.id"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("reviewer_party_id", ID, ForeignKey("parties.id"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("operation_id", ID, ForeignKey("operations.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("submitter_party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("reviewer_party_id", ID, ForeignKey("parties.id"), nullable=False),
     Column("agreement_id", ID, ForeignKey("agreements.id"), nullable=False),
+    Column("chain", JSON, nullable=False),
     Column("zone_ids", JSON, nullable=False),
-    Index("ix_required_reviews_reviewer", "reviewer_party_id"),
+    Column("state", String(30), nullable=False),
+    Column("stage_index", Integer, nullable=False),
+    Column("stage_started_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+    Index("ix_review_cases_operation", "operation_id", "version"),
+    Index("ix_review_cases_reviewer_state", "reviewer_party_id", "state"),
+    Index("ix_review_cases_due", "state", "due_at"),
+)
+
+# Append-only; the unique keys are the last line of defence against a double decision.
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("case_id", ID, ForeignKey("review_cases.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("stage_index", Integer, nullable=False),
+    Column("role", String(100), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("decision", String(40)),
+    Column("comment", String(4000), nullable=False),
+    Column("conditions", JSON),
+    Column("proposal", JSON),
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    UniqueConstraint("case_id", "stage_index", "role", name="uq_review_decisions_stage_role"),
+    UniqueConstraint("case_id", "stage_index", "subject", name="uq_review_decisions_stage_subject"),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("operation_id", ID, ForeignKey("operations.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("summary", String(400), nullable=False),
+    Column("volumes", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_suggestions_operation", "operation_id", "version"),
 )
 
 notices = Table(

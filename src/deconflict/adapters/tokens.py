@@ -18,8 +18,8 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from deconflict.domain.errors import DomainError
-from deconflict.domain.model import Caller, Role
+from deconflict.domain.errors import DomainError, InvalidInput
+from deconflict.domain.model import Caller, role_name
 
 ALGORITHM = "ES256"
 
@@ -68,7 +68,7 @@ class TokenIssuer:
         self._audience = audience
 
     def mint(
-        self, party_id: str, roles: Iterable[Role], ttl_s: int, subject: str | None = None
+        self, party_id: str, roles: Iterable[str], ttl_s: int, subject: str | None = None
     ) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -76,7 +76,7 @@ class TokenIssuer:
             "aud": self._audience,
             "sub": subject or f"{party_id}/{uuid.uuid4().hex[:8]}",
             "party": party_id,
-            "roles": sorted(r.value for r in roles),
+            "roles": sorted({role_name(r) for r in roles}),
             "iat": now,
             "nbf": now,
             "exp": now + ttl_s,
@@ -114,7 +114,7 @@ class TokenVerifier:
         if not isinstance(roles, list):
             raise InvalidToken("invalid bearer token: 'roles' must be a list")
         try:
-            parsed = frozenset(Role(r) for r in roles)
-        except ValueError as e:
+            parsed = frozenset(role_name(r) for r in roles if isinstance(r, str))
+        except InvalidInput as e:
             raise InvalidToken(f"invalid bearer token: {e}") from None
         return Caller(subject=str(claims["sub"]), party_id=party, roles=parsed)

@@ -85,8 +85,22 @@ class Assessment:
     required_reviews: tuple[RequiredReview, ...]
     notices: tuple[NoticeTarget, ...]
 
-    def seen_by(self, viewer_party_id: str) -> Assessment:
-        return replace(self, conflicts=tuple(c.seen_by(viewer_party_id) for c in self.conflicts))
+    def seen_by(self, viewer_party_id: str, owner_party_id: str | None = None) -> Assessment:
+        """What `viewer_party_id` may see of the assessment of `owner_party_id`'s plan
+        (the viewer's own, when no owner is given): the owner sees every conflict, with
+        other parties' operations anonymous; anyone else (a reviewer) sees only what
+        concerns itself: its zones, its operations, its reviews and notices."""
+        if owner_party_id is None or owner_party_id == viewer_party_id:
+            return replace(
+                self, conflicts=tuple(c.seen_by(viewer_party_id) for c in self.conflicts)
+            )
+        return Assessment(
+            conflicts=tuple(c for c in self.conflicts if c.party_id == viewer_party_id),
+            required_reviews=tuple(
+                r for r in self.required_reviews if r.party_id == viewer_party_id
+            ),
+            notices=tuple(n for n in self.notices if n.party_id == viewer_party_id),
+        )
 
     @property
     def refused(self) -> bool:
@@ -141,8 +155,8 @@ class Relations:
         return zone.kind is ZoneKind.NOTIFY or agreement.kind is AgreementKind.COORDINATION
 
 
-class _Frame:
-    """Memoised projection of footprints into the frame of one submitted volume."""
+class VolumeFrame:
+    """Memoised projection of footprints into the local frame of one volume."""
 
     def __init__(self, frames: FrameFactory, volume: Volume4D) -> None:
         self._frame = frames(footprint_center(volume.footprint))
@@ -175,7 +189,7 @@ def assess(
     reviews: dict[str, tuple[str, list[str]]] = {}
     notices: list[NoticeTarget] = []
     for index, volume in enumerate(volumes):
-        project = _Frame(frames, volume)
+        project = VolumeFrame(frames, volume)
         for zone in relevant_zones:
             separation = relations.separation_with(zone.party_id)
             for zone_volume in zone.volumes():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .geometry import PlanarFootprint, footprints_conflict
+from .geometry import PlanarFootprint, footprint_within, footprints_conflict
 from .volumes import AltitudeBand, Footprint, TimeWindow, Volume4D
 
 Projector = Callable[[Footprint], PlanarFootprint]
@@ -34,7 +34,10 @@ class Separation:
 def time_overlap(a: TimeWindow, b: TimeWindow, separation_s: float) -> TimeWindow | None:
     """The part of `b` within `separation_s` of `a`, or None when they are far enough apart."""
     pad = timedelta(seconds=separation_s)
-    start, end = max(a.start - pad, b.start), min(a.end + pad, b.end)
+    # max(a.start - pad, b.start) and min(a.end + pad, b.end), compared as differences:
+    # a window near year 1 or 9999 padded by the separation would not be a datetime.
+    start = b.start if a.start - b.start <= pad else a.start - pad
+    end = b.end if b.end - a.end <= pad else a.end + pad
     return TimeWindow(start, end) if start < end else None
 
 
@@ -76,3 +79,16 @@ def volumes_conflict(
     if not footprints_conflict(project(a.footprint), project(b.footprint), separation.horizontal_m):
         return None
     return Overlap(window, band)
+
+
+def volume_within(inner: Volume4D, outer: Volume4D, project: Projector) -> bool:
+    """True when `inner` lies wholly inside `outer` in time, altitude and footprint."""
+    if inner.time.start < outer.time.start or inner.time.end > outer.time.end:
+        return False
+    inner.altitude.comparable_with(outer.altitude)
+    if (
+        inner.altitude.lower_m < outer.altitude.lower_m
+        or inner.altitude.upper_m > outer.altitude.upper_m
+    ):
+        return False
+    return footprint_within(project(inner.footprint), project(outer.footprint))

@@ -94,6 +94,27 @@ def footprints_conflict(a: PlanarFootprint, b: PlanarFootprint, separation_m: fl
     return bool(shapely.intersects(a.core, b.core) and not shapely.touches(a.core, b.core))
 
 
+_SEGMENTS_PER_QUARTER = 16
+
+
+def footprint_within(inner: PlanarFootprint, outer: PlanarFootprint) -> bool:
+    """True when `inner` lies inside `outer`, decided conservatively: an inner circle
+    is grown to a polygon around it, an outer circle shrunk to a polygon within it."""
+    if inner.radius_m:
+        grow = 1 / math.cos(math.pi / (4 * _SEGMENTS_PER_QUARTER))
+        inner_geom = shapely.buffer(
+            inner.core, inner.radius_m * grow, quad_segs=_SEGMENTS_PER_QUARTER
+        )
+    else:
+        inner_geom = inner.core
+    outer_geom = (
+        shapely.buffer(outer.core, outer.radius_m, quad_segs=_SEGMENTS_PER_QUARTER)
+        if outer.radius_m
+        else outer.core
+    )
+    return bool(shapely.covers(outer_geom, inner_geom))
+
+
 def overlap_area_m2(a: PlanarFootprint, b: PlanarFootprint) -> float:
     """Area shared by the two footprints (circles approximated with 64 segments)."""
     ga = a.core.buffer(a.radius_m, quad_segs=16) if a.radius_m else a.core
@@ -115,6 +136,11 @@ def footprint_area_m2(footprint: Footprint, frame: LocalFrame) -> float:
     return float(planar(footprint, frame).core.area)
 
 
+#: A polygon whose area is below this times its perimeter (a mean width under 1 mm) is a
+#: line, not an area: collinear vertices come out of a projection as a valid sliver.
+_MIN_MEAN_WIDTH_M = 1e-3
+
+
 def check_footprint(footprint: Footprint, frames: FrameFactory, limits: FootprintLimits) -> None:
     """Raises InvalidInput (located under `footprint`) unless the footprint is a valid,
     simple shape within the configured vertex count and area."""
@@ -132,6 +158,8 @@ def check_footprint(footprint: Footprint, frames: FrameFactory, limits: Footprin
             raise InvalidInput.at(
                 (*loc, "vertices"), f"polygon is not simple ({reason.split('[')[0].strip()})"
             )
+        if geom.area < _MIN_MEAN_WIDTH_M * geom.length:
+            raise InvalidInput.at(loc, "footprint has no area")
     area_m2 = footprint_area_m2(footprint, frame)
     if area_m2 <= 0:
         raise InvalidInput.at(loc, "footprint has no area")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from .chain import DEFAULT_CHAIN, ReviewChain
 from .conflicts import Separation
 from .errors import InvalidInput, StateConflict
 from .volumes import ALWAYS, AltitudeBand, Footprint, TimeWindow, Volume4D
@@ -18,15 +20,29 @@ class Role(StrEnum):
     OBSERVER = "observer"
 
 
+_ROLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def role_name(value: str) -> str:
+    """A valid role name: a base `Role`, or a stage role a review chain names (lower case
+    letters, digits and underscores, up to 40, starting with a letter)."""
+    if not _ROLE_NAME.fullmatch(value):
+        raise InvalidInput.at(
+            ("roles",), f"invalid role name {value!r}: lower-case letters, digits and _, 1 to 40"
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: a subject acting for one party with some roles (from a verified token)."""
+    """Who is asking: a subject acting for one party with some roles (from a verified
+    token). Roles are the base `Role`s and the stage roles of review chains."""
 
     subject: str
     party_id: str
-    roles: frozenset[Role]
+    roles: frozenset[str]
 
-    def has(self, role: Role) -> bool:
+    def has(self, role: str) -> bool:
         return role in self.roles
 
 
@@ -51,7 +67,8 @@ class AgreementState(StrEnum):
 class Agreement:
     """A mutual agreement between two parties; it binds only once the second accepts.
 
-    Under `coordination`, each party's review zones send the other's operations to review;
+    Under `coordination`, each party's review zones send the other's operations to review
+    through `chain`;
     under either kind, each party's notify zones send the other notices. `separation`
     overrides the deployment default between the two parties when set.
     """
@@ -63,14 +80,24 @@ class Agreement:
     state: AgreementState
     separation: Separation | None
     created_at: datetime
+    review_chain: ReviewChain | None = None
 
     def __post_init__(self) -> None:
+        if self.review_chain is not None and self.kind is not AgreementKind.COORDINATION:
+            raise InvalidInput.at(
+                ("review_chain",), "only a coordination agreement has a review chain"
+            )
         if self.proposer_party_id == self.partner_party_id:
             raise InvalidInput.at(("partner_party_id",), "an agreement needs two different parties")
 
     @property
     def party_ids(self) -> frozenset[str]:
         return frozenset((self.proposer_party_id, self.partner_party_id))
+
+    @property
+    def chain(self) -> ReviewChain:
+        """The review chain in force: the agreement's own, or one reviewer deciding."""
+        return self.review_chain or DEFAULT_CHAIN
 
     def other(self, party_id: str) -> str:
         return (

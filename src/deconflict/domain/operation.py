@@ -56,6 +56,12 @@ class Operation:
             raise StateConflict(f"operation {self.id} expects version {len(self.versions) + 1}")
         self.versions.append(version)
 
+    def settle(self, state: OperationState) -> None:
+        """Sets the current version's state from its review cases."""
+        if self.state not in (OperationState.IN_REVIEW, state):
+            raise StateConflict(f"operation {self.id} is {self.state}; its review is over")
+        self.versions[-1] = replace(self.current, state=state)
+
     def withdraw(self) -> None:
         if self.state in FINAL_STATES:
             raise StateConflict(f"operation {self.id} is already {self.state}")

@@ -22,7 +22,7 @@ from deconflict.adapters.sql import make_engine
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 from deconflict.domain.errors import DomainError, InvalidInput
-from deconflict.domain.model import Caller, Role
+from deconflict.domain.model import Caller, Role, role_name
 from deconflict.services import demo as demo_scenario
 from deconflict.services import operations as ops
 
@@ -55,12 +55,14 @@ def _container() -> Iterator[Container]:
         container.close()
 
 
-def _parse_roles(value: str) -> list[Role]:
+def _parse_roles(value: str) -> list[str]:
     try:
-        return [Role(r.strip()) for r in value.split(",") if r.strip()]
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise typer.BadParameter(f"unknown role in {value!r}; known roles: {known}") from None
+        return [role_name(r.strip()) for r in value.split(",") if r.strip()]
+    except InvalidInput as e:
+        base = ", ".join(r.value for r in Role)
+        raise typer.BadParameter(
+            f"{e.problems[0][1]} (base roles: {base}; or a stage role)"
+        ) from None
 
 
 def _serve(container: Container, host: str, port: int) -> None:

@@ -22,7 +22,7 @@ from .ports import Transaction, UnitOfWork
 OPERATOR = "Northwind Aerial Works"
 REVIEWER = "Veloria Coastal Command"
 NEIGHBOUR = "Harbor Survey Cooperative"
-ALL_ROLES = frozenset(Role)
+ALL_ROLES: frozenset[str] = frozenset(Role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +195,7 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         "Wildlife count (cancelled)",
         Volume4D(circle(4000, 3000, 900), low, window(1, 2, 2)),
     )
-    ops.withdraw_operation(uow, operator, dropped)
+    ops.withdraw_operation(uow, ctx, operator, dropped)
     submit(
         operator,
         "Radar sector calibration",

@@ -9,14 +9,20 @@ submissions can never both miss each other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from deconflict.domain.assessment import Assessment, Relations, assess
+from deconflict.domain.assessment import Assessment, ConflictKind, Relations, VolumeFrame, assess
+from deconflict.domain.conflicts import volume_within
 from deconflict.domain.errors import DomainError, InvalidInput, NotFound, StateConflict
 from deconflict.domain.geometry import check_footprint
-from deconflict.domain.model import Caller, OperationState, Role
+from deconflict.domain.model import FINAL_STATES, Caller, OperationState, Role
 from deconflict.domain.operation import Operation, OperationVersion
-from deconflict.domain.volumes import Volume4D
+from deconflict.domain.review import CaseState, ReviewCase
+from deconflict.domain.review import operation_state as review_state
+from deconflict.domain.suggestions import SearchLimits, suggest
+from deconflict.domain.volumes import TimeWindow, Volume4D
 
 from .access import require
 from .context import ServiceContext
@@ -97,11 +103,8 @@ def check_volumes(
     return assessment.seen_by(caller.party_id)
 
 
-def _record(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
-    """Writes what the current version's assessment asks for: reviews and notices."""
+def _record_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
     version = operation.current
-    for review in version.assessment.required_reviews:
-        tx.reviews.add_required(operation.id, version.number, review)
     for notice in version.assessment.notices:
         tx.notices.add(ctx.new_id(), operation.id, version.number, notice, ctx.clock())
 
@@ -122,13 +125,139 @@ def _new_version(
     )
 
 
+def _covered(
+    ctx: ServiceContext, volumes: Sequence[Volume4D], approved: Sequence[Volume4D]
+) -> bool:
+    """Every volume lies inside some volume of an earlier approved version."""
+    return all(
+        any(volume_within(v, a, VolumeFrame(ctx.frames, v)) for a in approved) for v in volumes
+    )
+
+
+def _open_cases(
+    tx: Transaction, ctx: ServiceContext, operation: Operation, previous: Operation | None
+) -> list[ReviewCase]:
+    """One review case per required review of the current version, auto-approved where a
+    rule of the chain allows it or an earlier approved version already covered it."""
+    version = operation.current
+    assessment = version.assessment
+    now = ctx.clock()
+    cases = []
+    for required in assessment.required_reviews:
+        agreement = tx.agreements.get(required.agreement_id)
+        assert agreement is not None  # the assessment was made from it in this transaction
+        case = ReviewCase(
+            id=ctx.new_id(),
+            operation_id=operation.id,
+            version=version.number,
+            submitter_party_id=operation.party_id,
+            reviewer_party_id=required.party_id,
+            agreement_id=agreement.id,
+            chain=agreement.chain,
+            zone_ids=required.zone_ids,
+            created_at=now,
+        )
+        in_zones = [
+            version.volumes[i]
+            for i in sorted(
+                {
+                    c.volume_index
+                    for c in assessment.conflicts
+                    if c.kind is ConflictKind.REVIEW_ZONE and c.party_id == required.party_id
+                }
+            )
+        ]
+        own_conflicts = any(
+            c.kind is ConflictKind.OPERATION and c.party_id == required.party_id
+            for c in assessment.conflicts
+        )
+        rule = agreement.chain.auto_approving_rule(in_zones, own_conflicts)
+        earlier = _approved_by(tx, previous, required.party_id) if previous else None
+        if rule is not None:
+            case.auto_approve(rule.name, now)
+        elif earlier is not None and _covered(ctx, version.volumes, earlier.volumes):
+            case.auto_approve(f"within version {earlier.number}, approved earlier", now)
+        cases.append(case)
+    return cases
+
+
+def _approved_by(tx: Transaction, operation: Operation, reviewer: str) -> OperationVersion | None:
+    """The latest version the reviewer approved, if that approval still stands (the
+    version was not rejected or withdrawn as a whole)."""
+    for case in reversed(tx.reviews.of_operation(operation.id)):
+        if case.reviewer_party_id == reviewer and case.state is CaseState.APPROVED:
+            version = operation.versions[case.version - 1]
+            if version.state not in FINAL_STATES:
+                return version
+    return None
+
+
+def _suggest(
+    tx: Transaction, ctx: ServiceContext, operation: Operation, cases: Sequence[ReviewCase]
+) -> None:
+    """Computes and stores suggestions that clear the conflicts with each reviewer whose
+    case is open and whose own operations the plan meets."""
+    version = operation.current
+    focus = {
+        c.reviewer_party_id
+        for c in cases
+        if c.is_open
+        and any(
+            x.kind is ConflictKind.OPERATION and x.party_id == c.reviewer_party_id
+            for x in version.assessment.conflicts
+        )
+    }
+    if not focus:
+        return
+    limits = SearchLimits(max_shift_s=ctx.limits.max_window_s)
+    reach = timedelta(seconds=limits.max_shift_s)
+    widened = [
+        replace(v, time=TimeWindow(v.time.start - reach, v.time.end + reach))
+        for v in version.volumes
+    ]
+    agreements = tx.agreements.active_of_party(operation.party_id)
+    relations = Relations.of(operation.party_id, agreements, ctx.default_separation)
+    separation = relations.widest_separation()
+    zones = tx.zones.candidates(widened, separation, list(relations.agreements))
+    others = tx.operations.candidates(widened, separation, operation.party_id)
+    for party in sorted(focus):
+        for suggestion in suggest(
+            version.volumes, relations, zones, others, ctx.frames, party, ctx.new_id, limits
+        ):
+            tx.suggestions.add(operation.id, version.number, suggestion, ctx.clock())
+
+
+def store_version(
+    tx: Transaction, ctx: ServiceContext, operation: Operation, previous: Operation | None
+) -> None:
+    """Writes an operation whose current version is new: its review cases (settling the
+    version's state), the operation itself, notices and suggestions. `previous` is the
+    operation as stored before this version (None for a new operation)."""
+    cases = _open_cases(tx, ctx, operation, previous)
+    if cases:
+        operation.settle(review_state(cases))
+    if previous is None:
+        tx.operations.add(operation)
+    else:
+        for case in tx.reviews.of_operation(operation.id):
+            if case.is_open:
+                case.end(CaseState.SUPERSEDED, ctx.clock())
+                tx.reviews.save(case)
+        tx.operations.save(operation)
+    for case in cases:
+        tx.reviews.add(case)
+    _record_notices(tx, ctx, operation)
+    _suggest(tx, ctx, operation, cases)
+
+
 def submit_operation(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: OperationCommand
 ) -> Submission:
     """Submits a new operation (`POST /v1/operations`).
 
     Raises Refused (nothing stored) when it enters a restricted zone; otherwise stores
-    version 1 as `in_review` (a coordination partner's review zone) or `approved`.
+    version 1 with one review case per coordination partner whose review zone it enters
+    (`in_review`, or `approved` when every case is auto-approved), or `approved`.
     """
     require(caller, Role.SUBMITTER)
     validate_volumes(command.volumes, ctx)
@@ -144,18 +273,34 @@ def submit_operation(
             created_at=ctx.clock(),
         )
         operation.add_version(_new_version(tx, ctx, caller, 1, command.volumes))
-        tx.operations.add(operation)
-        _record(tx, ctx, operation)
+        store_version(tx, ctx, operation, None)
         return Submission(operation, operation.current.assessment.seen_by(caller.party_id))
 
     return uow.run(work)
 
 
-def _own(tx: Transaction, caller: Caller, operation_id: str) -> Operation:
+def own_operation(tx: Transaction, caller: Caller, operation_id: str) -> Operation:
+    """The caller's party's operation, or NotFound (also when it is another party's)."""
     operation = tx.operations.get(operation_id)
     if operation is None or operation.party_id != caller.party_id:
         raise NotFound(f"no operation {operation_id}")
     return operation
+
+
+def new_version(
+    tx: Transaction,
+    ctx: ServiceContext,
+    caller: Caller,
+    operation: Operation,
+    command: OperationCommand,
+) -> Submission:
+    """Appends and stores a new version of `operation` (already loaded in `tx`)."""
+    previous = deepcopy(operation)
+    version = _new_version(tx, ctx, caller, len(operation.versions) + 1, command.volumes)
+    operation.name, operation.priority = command.name, command.priority
+    operation.add_version(version)
+    store_version(tx, ctx, operation, previous)
+    return Submission(operation, operation.current.assessment.seen_by(caller.party_id))
 
 
 def update_operation(
@@ -167,32 +312,31 @@ def update_operation(
 ) -> Submission:
     """Submits a new version of one of the caller's operations (`PUT /v1/operations/{id}`).
 
-    The new version is assessed afresh; the operation's own earlier version never
-    conflicts with it. Refused versions leave the operation as it was."""
+    The new version is assessed afresh and gets new review cases; open cases of the
+    version before are superseded. A reviewer's earlier approval carries over only when
+    the new volumes lie within the approved ones. Refused versions change nothing."""
     require(caller, Role.SUBMITTER)
     validate_volumes(command.volumes, ctx)
-
-    def work(tx: Transaction) -> Submission:
-        operation = _own(tx, caller, operation_id)
-        version = _new_version(tx, ctx, caller, len(operation.versions) + 1, command.volumes)
-        operation.name, operation.priority = command.name, command.priority
-        operation.add_version(version)
-        tx.operations.save(operation)
-        _record(tx, ctx, operation)
-        return Submission(operation, version.assessment.seen_by(caller.party_id))
-
-    return uow.run(work)
+    return uow.run(
+        lambda tx: new_version(tx, ctx, caller, own_operation(tx, caller, operation_id), command)
+    )
 
 
-def withdraw_operation(uow: UnitOfWork, caller: Caller, operation_id: str) -> Operation:
+def withdraw_operation(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, operation_id: str
+) -> Operation:
     """Withdraws one of the caller's operations (`POST /v1/operations/{id}/withdraw`);
-    it stops counting as a conflict at once."""
+    it stops counting as a conflict at once and its open review cases close."""
     require(caller, Role.SUBMITTER)
 
     def work(tx: Transaction) -> Operation:
-        operation = _own(tx, caller, operation_id)
+        operation = own_operation(tx, caller, operation_id)
         operation.withdraw()
         tx.operations.save(operation)
+        for case in tx.reviews.of_operation(operation.id):
+            if case.is_open:
+                case.end(CaseState.WITHDRAWN, ctx.clock())
+                tx.reviews.save(case)
         return operation
 
     return uow.run(work)
@@ -200,7 +344,7 @@ def withdraw_operation(uow: UnitOfWork, caller: Caller, operation_id: str) -> Op
 
 def get_operation(uow: UnitOfWork, caller: Caller, operation_id: str) -> Operation:
     """One of the caller's operations (`GET /v1/operations/{id}`); others' are NotFound."""
-    return uow.run(lambda tx: _own(tx, caller, operation_id), write=False)
+    return uow.run(lambda tx: own_operation(tx, caller, operation_id), write=False)
 
 
 def list_operations(

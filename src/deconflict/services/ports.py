@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate, RequiredReview
+from deconflict.domain.assessment import NoticeTarget, OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import Agreement, OperationState, Party, Zone
 from deconflict.domain.operation import Operation
+from deconflict.domain.review import ReviewCase
+from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 
 T = TypeVar("T")
@@ -87,8 +89,30 @@ class OperationRepository(Protocol):
 
 
 class ReviewRepository(Protocol):
-    def add_required(self, operation_id: str, version: int, review: RequiredReview) -> None: ...
-    def required_for(self, operation_id: str, version: int) -> list[RequiredReview]: ...
+    def add(self, case: ReviewCase) -> None: ...
+    def save(self, case: ReviewCase) -> None:
+        """Stores the case's state and the decisions appended since it was read."""
+        ...
+
+    def get(self, case_id: str) -> ReviewCase | None: ...
+    def of_operation(self, operation_id: str, version: int | None = None) -> list[ReviewCase]:
+        """The operation's cases, oldest first; only those of `version` when given."""
+        ...
+
+    def of_reviewer(self, party_id: str, page: Page, open_only: bool) -> list[ReviewCase]:
+        """Cases the party reviews, newest first."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[ReviewCase]:
+        """Open cases whose current stage's deadline is at or before `now`."""
+        ...
+
+
+class SuggestionRepository(Protocol):
+    def add(
+        self, operation_id: str, version: int, suggestion: Suggestion, created_at: datetime
+    ) -> None: ...
+    def of_version(self, operation_id: str, version: int) -> list[Suggestion]: ...
 
 
 class NoticeRepository(Protocol):
@@ -111,6 +135,7 @@ class Transaction(Protocol):
     zones: ZoneRepository
     operations: OperationRepository
     reviews: ReviewRepository
+    suggestions: SuggestionRepository
     notices: NoticeRepository
 
 

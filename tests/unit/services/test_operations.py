@@ -98,7 +98,7 @@ def _update(world: World) -> Prepared:
 
 def _withdraw(world: World) -> Prepared:
     operation_id = world.submit(world.alpha).operation.id
-    return lambda who: operations.withdraw_operation(world.uow, who, operation_id)
+    return lambda who: operations.withdraw_operation(world.uow, world.ctx, who, operation_id)
 
 
 SUBMITTER_ACTIONS: dict[str, Callable[[World], Prepared]] = {
@@ -182,8 +182,14 @@ def test_a_coordination_partners_review_zone_sends_the_operation_to_review(
         agreement.id,
         (zone.id,),
     )
-    assert world.uow.store.reviews == {(operation.id, 1, world.bravo): review}
-    assert world.uow.run(lambda tx: tx.reviews.required_for(operation.id, 1)) == [review]
+    [case] = world.uow.run(lambda tx: tx.reviews.of_operation(operation.id, 1))
+    assert (case.reviewer_party_id, case.agreement_id, case.zone_ids) == (
+        world.bravo,
+        agreement.id,
+        (zone.id,),
+    )
+    assert case.is_open
+    assert case.submitter_party_id == world.alpha
 
 
 @pytest.mark.parametrize(
@@ -322,7 +328,9 @@ def test_an_update_stores_version_2_and_assesses_it_afresh(world: World) -> None
     assert (operation.name, operation.priority) == ("Survey, moved", 3)
     assert operation.versions[0] == first.versions[0]
     assert [r.zone_ids for r in submission.assessment.required_reviews] == [(zone.id,)]
-    assert list(world.uow.store.reviews) == [(first.id, 2, world.bravo)]
+    assert [
+        (c.operation_id, c.version, c.reviewer_party_id) for c in world.uow.store.reviews.values()
+    ] == [(first.id, 2, world.bravo)]
     assert world.uow.store.operations[first.id] == operation
 
 
@@ -385,7 +393,7 @@ def test_a_refused_update_leaves_the_operation_as_it_was(world: World) -> None:
 
 def test_a_withdrawn_operation_takes_no_new_version(world: World) -> None:
     first = world.submit(world.alpha).operation
-    operations.withdraw_operation(world.uow, submitter(world.alpha), first.id)
+    operations.withdraw_operation(world.uow, world.ctx, submitter(world.alpha), first.id)
     with unchanged(world.uow), pytest.raises(StateConflict, match="withdrawn"):
         operations.update_operation(
             world.uow, world.ctx, submitter(world.alpha), first.id, command(far())
@@ -411,7 +419,9 @@ def test_a_withdrawn_operation_no_longer_conflicts_for_others(world: World) -> N
     before = operations.check_volumes(world.uow, world.ctx, alpha, [volume()])
     assert kinds(before) == [ConflictKind.OPERATION]
 
-    withdrawn = operations.withdraw_operation(world.uow, submitter(world.bravo), theirs.id)
+    withdrawn = operations.withdraw_operation(
+        world.uow, world.ctx, submitter(world.bravo), theirs.id
+    )
     assert withdrawn.state is OperationState.WITHDRAWN
     assert world.uow.store.operations[theirs.id].state is OperationState.WITHDRAWN
     assert operations.check_volumes(world.uow, world.ctx, alpha, [volume()]).conflicts == ()
@@ -420,15 +430,15 @@ def test_a_withdrawn_operation_no_longer_conflicts_for_others(world: World) -> N
 
 def test_withdrawing_twice_is_a_state_conflict(world: World) -> None:
     first = world.submit(world.alpha).operation
-    operations.withdraw_operation(world.uow, submitter(world.alpha), first.id)
+    operations.withdraw_operation(world.uow, world.ctx, submitter(world.alpha), first.id)
     with unchanged(world.uow), pytest.raises(StateConflict, match="already withdrawn"):
-        operations.withdraw_operation(world.uow, submitter(world.alpha), first.id)
+        operations.withdraw_operation(world.uow, world.ctx, submitter(world.alpha), first.id)
 
 
 def test_withdrawing_another_partys_operation_is_not_found(world: World) -> None:
     theirs = world.submit(world.bravo).operation
     with unchanged(world.uow), pytest.raises(NotFound):
-        operations.withdraw_operation(world.uow, submitter(world.alpha), theirs.id)
+        operations.withdraw_operation(world.uow, world.ctx, submitter(world.alpha), theirs.id)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -447,7 +457,7 @@ def test_operations_are_listed_newest_first_optionally_in_one_state(world: World
     second = world.submit(world.alpha, name="second").operation
     third = world.submit(world.alpha, name="third").operation
     world.submit(world.bravo, far())
-    operations.withdraw_operation(world.uow, submitter(world.alpha), second.id)
+    operations.withdraw_operation(world.uow, world.ctx, submitter(world.alpha), second.id)
     me = submitter(world.alpha)
 
     def names(page: Page | None = None, state: OperationState | None = None) -> list[str]:

@@ -99,7 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_: Request, exc: Refused) -> JSONResponse:
         check = check_to_api(exc.assessment).model_dump(mode="json", by_alias=True)
-        return JSONResponse(status_code=409, content=_body(str(exc), refused=True, **check))
+        return JSONResponse(status_code=409, content=_body(str(exc), **{**check, "refused": True}))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

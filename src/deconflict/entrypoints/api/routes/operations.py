@@ -119,9 +119,10 @@ def update(
 def withdraw(
     operation_id: str,
     uow: UowDep,
+    ctx: CtxDep,
     caller: CallerDep,
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
 ) -> s.OperationPublic:
     """Withdraws the operation: it no longer counts as a conflict for anyone."""
-    operation = ops.withdraw_operation(uow, caller, operation_id)
+    operation = ops.withdraw_operation(uow, ctx, caller, operation_id)
     return c.operation_to_api(operation, caller.party_id, volume_format)
