@@ -20,7 +20,6 @@ from sqlalchemy.exc import OperationalError
 
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
-from deconflict.domain.model import Role
 from deconflict.entrypoints.api.app import create_app
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -87,7 +86,7 @@ def auth(container: Container) -> Auth:
     """`auth(party_id, "submitter", ...)`: headers with a freshly minted bearer token."""
 
     def headers(party_id: str, *roles: str) -> dict[str, str]:
-        token = container.issuer.mint(party_id, [Role(r) for r in roles or ("submitter",)], 600)
+        token = container.issuer.mint(party_id, list(roles or ("submitter",)), 600)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deconflict.domain.chain import ReviewChain
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, NotFound, StateConflict
 from deconflict.domain.geometry import check_footprint
@@ -51,6 +52,7 @@ class AgreementCreate:
     kind: AgreementKind
     partner_party_id: str
     separation: Separation | None
+    review_chain: ReviewChain | None = None
 
 
 def propose_agreement(
@@ -79,6 +81,7 @@ def propose_agreement(
             state=AgreementState.PROPOSED,
             separation=command.separation,
             created_at=ctx.clock(),
+            review_chain=command.review_chain,
         )
         tx.agreements.add(agreement)
         return agreement

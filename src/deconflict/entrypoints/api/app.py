@@ -13,7 +13,7 @@ from deconflict.config import Settings
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
-from .routes import operations, registry
+from .routes import operations, registry, reviews
 
 DESCRIPTION = """
 Parties submit planned operations (4D volumes: footprint, altitude band, time window);
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     install_error_handlers(app)
     app.include_router(registry.router)
     app.include_router(operations.router)
+    app.include_router(reviews.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:

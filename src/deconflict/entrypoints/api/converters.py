@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from deconflict.domain.assessment import Assessment, Conflict, NoticeTarget, RequiredReview
+from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Agreement, Party, Zone
 from deconflict.domain.operation import Operation, OperationVersion
+from deconflict.domain.review import Conditions, Decision, Proposal, ReviewCase
+from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import (
     AltitudeBand,
     AltitudeReference,
@@ -26,6 +30,7 @@ from deconflict.domain.volumes import (
     TimeWindow,
     Volume4D,
 )
+from deconflict.services.reviews import CaseView, DecisionCommand, History
 
 from . import schemas as s
 
@@ -261,12 +266,13 @@ def to_geojson(v: Volume4D) -> s.GeoJSONFeature:
 
 def volumes_from_api(
     volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature],
+    at: Loc = ("body", "volumes"),
 ) -> tuple[Volume4D, ...]:
     """Every volume of a request body, in any accepted shape; all problems at once."""
     out: list[Volume4D] = []
     problems: list[tuple[Loc, str]] = []
     for i, v in enumerate(volumes):
-        loc: Loc = ("body", "volumes", i)
+        loc: Loc = (*at, i)
         try:
             if isinstance(v, s.F3548Volume4D):
                 out.append(from_f3548(v, loc))
@@ -413,6 +419,7 @@ def agreement_to_api(a: Agreement) -> s.AgreementPublic:
         else s.SeparationSchema(
             horizontal_m=sep.horizontal_m, vertical_m=sep.vertical_m, time_s=sep.time_s
         ),
+        review_chain=chain_to_api(a.review_chain),
         created_at=a.created_at,
     )
 
@@ -443,4 +450,204 @@ def zone_to_api(z: Zone) -> s.ZonePublic:
         altitude_reference=z.altitude.reference.value,
         active_periods=[s.TimeWindowSchema(start=p.start, end=p.end) for p in z.periods],
         created_at=z.created_at,
+    )
+
+
+# ---- review chains and cases -------------------------------------------------------------
+
+
+def _stage_from_api(st: s.StageSchema) -> Stage:
+    return Stage(
+        st.name, tuple(st.roles), StageRule(st.rule), st.deadline_s, DeadlineAction(st.on_deadline)
+    )
+
+
+def _rule_from_api(r: s.AutoApprovalSchema) -> AutoApprovalRule:
+    hours = tuple((h[0], h[1]) for h in r.outside_hours_utc)
+    return AutoApprovalRule(r.name, r.max_altitude_m, hours, r.without_own_conflicts)
+
+
+def chain_from_api(c: s.ReviewChainSchema | None) -> ReviewChain | None:
+    if c is None:
+        return None
+    loc: Loc = ("body", "review_chain")
+    stages = tuple(
+        _at((*loc, "stages", i), partial(_stage_from_api, st)) for i, st in enumerate(c.stages)
+    )
+    rules = tuple(
+        _at((*loc, "auto_approval", i), partial(_rule_from_api, r))
+        for i, r in enumerate(c.auto_approval)
+    )
+    return _at(loc, lambda: ReviewChain(stages, rules))
+
+
+def chain_to_api(c: ReviewChain | None) -> s.ReviewChainSchema | None:
+    if c is None:
+        return None
+    return s.ReviewChainSchema(
+        stages=[
+            s.StageSchema(
+                name=st.name,
+                roles=list(st.roles),
+                rule=st.rule.value,
+                deadline_s=st.deadline_s,
+                on_deadline=st.on_deadline.value,
+            )
+            for st in c.stages
+        ],
+        auto_approval=[
+            s.AutoApprovalSchema(
+                name=r.name,
+                max_altitude_m=r.max_altitude_m,
+                outside_hours_utc=[list(h) for h in r.outside_hours_utc],
+                without_own_conflicts=r.without_own_conflicts,
+            )
+            for r in c.auto_approval
+        ],
+    )
+
+
+def decision_from_api(d: s.DecisionCreate) -> DecisionCommand:
+    loc: Loc = ("body",)
+    conditions = None
+    if d.conditions is not None:
+        c = d.conditions
+        band = None
+        if (c.altitude_lower_m is None) != (c.altitude_upper_m is None):
+            raise InvalidInput.at(
+                (*loc, "conditions"), "give both altitude_lower_m and altitude_upper_m, or neither"
+            )
+        if c.altitude_lower_m is not None and c.altitude_upper_m is not None:
+            band = _band(c.altitude_lower_m, c.altitude_upper_m, "W84", (*loc, "conditions"))
+        window = None
+        if c.time_window is not None:
+            window = _window(
+                c.time_window.start, c.time_window.end, (*loc, "conditions", "time_window")
+            )
+        conditions = Conditions(c.text, window, band)
+    proposal = None
+    if d.proposal is not None:
+        volumes = volumes_from_api(d.proposal.volumes or [], ("body", "proposal", "volumes"))
+        proposal = _at(
+            (*loc,), lambda: Proposal(d.proposal.suggestion_id if d.proposal else None, volumes)
+        )
+    return DecisionCommand(Decision(d.decision), d.comment, conditions, proposal)
+
+
+def _conditions_to_api(c: Conditions | None) -> s.ConditionsSchema | None:
+    if c is None:
+        return None
+    return s.ConditionsSchema(
+        text=c.text,
+        time_window=None
+        if c.time is None
+        else s.TimeWindowSchema(start=c.time.start, end=c.time.end),
+        altitude_lower_m=None if c.altitude is None else c.altitude.lower_m,
+        altitude_upper_m=None if c.altitude is None else c.altitude.upper_m,
+    )
+
+
+def _proposal_to_api(p: Proposal | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "suggestion_id": p.suggestion_id,
+        "volumes": [to_api(v).model_dump(mode="json") for v in p.volumes],
+    }
+
+
+def _stage_name(case: ReviewCase, index: int) -> str:
+    return case.chain.stages[index].name if index < len(case.chain.stages) else ""
+
+
+def review_to_api(view: CaseView, fmt: s.VolumeFormat) -> s.ReviewPublic:
+    case, operation = view.case, view.operation
+    write = VOLUME_WRITERS[fmt]
+    return s.ReviewPublic(
+        id=case.id,
+        operation_id=case.operation_id,
+        operation_name=operation.name,
+        version=case.version,
+        submitter_party_id=case.submitter_party_id,
+        reviewer_party_id=case.reviewer_party_id,
+        agreement_id=case.agreement_id,
+        state=case.state.value,
+        zone_ids=list(case.zone_ids),
+        stages=[
+            s.StagePublic(
+                index=i,
+                name=st.name,
+                roles=list(st.roles),
+                rule=st.rule.value,
+                deadline_s=st.deadline_s,
+                on_deadline=st.on_deadline.value,
+            )
+            for i, st in enumerate(case.chain.stages)
+        ],
+        current_stage=case.stage_index if case.is_open else None,
+        waiting_roles=sorted(case.waiting_roles()),
+        due_at=case.due_at,
+        created_at=case.created_at,
+        closed_at=case.closed_at,
+        decisions=[
+            s.DecisionPublic(
+                stage=d.stage_index,
+                stage_name=_stage_name(case, d.stage_index),
+                role=d.role,
+                subject=d.subject,
+                party_id=d.party_id,
+                decision=None if d.decision is None else d.decision.value,
+                comment=d.comment,
+                conditions=_conditions_to_api(d.conditions),
+                proposal=_proposal_to_api(d.proposal),
+                decided_at=d.decided_at,
+                automatic=d.automatic,
+            )
+            for d in case.decisions
+        ],
+        volumes=[write(v) for v in operation.versions[case.version - 1].volumes],
+        conflicts=[conflict_to_api(c) for c in view.assessment.conflicts],
+        operation_names=view.operation_names,
+    )
+
+
+def suggestion_to_api(x: Suggestion, fmt: s.VolumeFormat) -> s.SuggestionPublic:
+    write = VOLUME_WRITERS[fmt]
+    return s.SuggestionPublic(
+        id=x.id, kind=x.kind.value, summary=x.summary, volumes=[write(v) for v in x.volumes]
+    )
+
+
+def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
+    op = h.operation
+    write = VOLUME_WRITERS[fmt]
+    return s.HistoryPublic(
+        operation_id=op.id,
+        name=op.name,
+        party_id=op.party_id,
+        state=op.state.value,
+        versions=[
+            s.HistoryVersion(
+                version=v.number,
+                state=v.state.value,
+                submitted_at=v.submitted_at,
+                submitted_by=v.submitted_by,
+                volumes=[write(x) for x in v.volumes],
+                reviews=[
+                    review_to_api(
+                        CaseView(
+                            c,
+                            op,
+                            v.assessment.seen_by(h.viewer_party_id, op.party_id),
+                            {},
+                            h.viewer_party_id == c.reviewer_party_id,
+                        ),
+                        fmt,
+                    )
+                    for c in h.cases
+                    if c.version == v.number
+                ],
+            )
+            for v in op.versions
+        ],
     )

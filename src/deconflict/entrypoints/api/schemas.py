@@ -207,6 +207,11 @@ class AgreementCreate(Strict):
     separation: SeparationSchema | None = Field(
         None, description="Overrides the deployment's default minima between the two parties"
     )
+    review_chain: ReviewChainSchema | None = Field(
+        None,
+        description="Coordination only: how the reviewing party reviews; unset: one stage "
+        "in which any holder of the role `reviewer` decides",
+    )
 
 
 class AgreementPublic(BaseModel):
@@ -216,6 +221,7 @@ class AgreementPublic(BaseModel):
     partner_party_id: str
     state: str
     separation: SeparationSchema | None
+    review_chain: ReviewChainSchema | None
     created_at: datetime
 
 
@@ -339,3 +345,127 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     schema_revision: str | None
+
+
+# ---- review chains and cases ----------------------------------------------------------
+
+RoleName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class StageSchema(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[RoleName] = Field(min_length=1, max_length=10)
+    rule: Literal["any", "all"] = Field(
+        "any", description="any: one decision closes the stage; all: every role decides"
+    )
+    deadline_s: float | None = Field(None, gt=0, le=90 * 86400)
+    on_deadline: Literal["escalate", "approve", "reject"] = "escalate"
+
+
+class AutoApprovalSchema(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    max_altitude_m: float | None = Field(None, ge=-8000, le=100000)
+    outside_hours_utc: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list,
+        max_length=24,
+        description="[from_hour, to_hour) spans of each UTC day",
+    )
+    without_own_conflicts: bool = False
+
+
+class ReviewChainSchema(Strict):
+    stages: list[StageSchema] = Field(min_length=1, max_length=10)
+    auto_approval: list[AutoApprovalSchema] = Field(default_factory=list, max_length=20)
+
+
+class ConditionsSchema(Strict):
+    text: str = Field(min_length=1, max_length=4000)
+    time_window: TimeWindowSchema | None = None
+    altitude_lower_m: AltitudeM | None = None
+    altitude_upper_m: AltitudeM | None = None
+
+
+class ProposalSchema(Strict):
+    suggestion_id: str | None = Field(None, max_length=64)
+    volumes: list[VolumeIn] | None = Field(None, min_length=1)
+
+
+class DecisionCreate(Strict):
+    decision: Literal["approve", "approve_with_conditions", "request_modification", "reject"]
+    comment: str = Field("", max_length=4000)
+    conditions: ConditionsSchema | None = None
+    proposal: ProposalSchema | None = None
+
+
+class DecisionPublic(BaseModel):
+    stage: int
+    stage_name: str
+    role: str
+    subject: str
+    party_id: str
+    decision: str | None = Field(description="null: the stage was escalated at its deadline")
+    comment: str
+    conditions: ConditionsSchema | None
+    proposal: dict[str, Any] | None
+    decided_at: datetime
+    automatic: bool
+
+
+class StagePublic(BaseModel):
+    index: int
+    name: str
+    roles: list[str]
+    rule: str
+    deadline_s: float | None
+    on_deadline: str
+
+
+class ReviewPublic(BaseModel):
+    id: str
+    operation_id: str
+    operation_name: str
+    version: int
+    submitter_party_id: str
+    reviewer_party_id: str
+    agreement_id: str
+    state: str
+    zone_ids: list[str]
+    stages: list[StagePublic]
+    current_stage: int | None = Field(description="null once the case is closed")
+    waiting_roles: list[str]
+    due_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+    decisions: list[DecisionPublic]
+    volumes: list[VolumeOut] = Field(description="The volumes of the version under review")
+    conflicts: list[ConflictPublic] = Field(
+        description="For the reviewer: conflicts with its own zones and operations; "
+        "for the submitter: all, with other parties' operations anonymous"
+    )
+    operation_names: dict[str, str] = Field(
+        description="Names of the viewer's own operations that appear in conflicts"
+    )
+
+
+class SuggestionPublic(BaseModel):
+    id: str
+    kind: str
+    summary: str
+    volumes: list[VolumeOut]
+
+
+class HistoryVersion(BaseModel):
+    version: int
+    state: str
+    submitted_at: datetime
+    submitted_by: str
+    volumes: list[VolumeOut]
+    reviews: list[ReviewPublic]
+
+
+class HistoryPublic(BaseModel):
+    operation_id: str
+    name: str
+    party_id: str
+    state: str
+    versions: list[HistoryVersion]

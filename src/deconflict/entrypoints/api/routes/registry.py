@@ -37,6 +37,7 @@ def propose_agreement(
         kind=AgreementKind(body.kind),
         partner_party_id=body.partner_party_id,
         separation=c.separation_from_api(body.separation),
+        review_chain=c.chain_from_api(body.review_chain),
     )
     with located("body"):
         return c.agreement_to_api(registry.propose_agreement(uow, ctx, caller, command))
