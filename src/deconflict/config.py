@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_window_s: float = Field(24 * 3600.0, gt=0)
     max_page_size: int = Field(500, gt=0)
 
+    deadline_interval_s: float = Field(
+        30.0, ge=0, description="How often the server acts on passed review deadlines; 0: never"
+    )
+
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)
     separation_time_s: float = Field(60.0, ge=0)

@@ -4,6 +4,7 @@ rejection, deadlines with an injectable clock, and need-to-know."""
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -371,3 +372,34 @@ def test_bad_decisions_are_refused_and_change_nothing(
     superseded = s.decide(case["id"], reviewer, decision="approve")
     assert superseded.status_code == 409
     assert s.api.get(f"/v1/reviews/{case['id']}", headers=reviewer).json()["state"] == "superseded"
+
+
+def test_the_server_acts_on_passed_deadlines_without_being_asked(
+    container: Container, auth: Auth, clock: Clock
+) -> None:
+    fast = dataclasses.replace(
+        container,
+        settings=container.settings.model_copy(update={"deadline_interval_s": 0.05}),
+        ctx=dataclasses.replace(container.ctx, clock=clock),
+    )
+    with TestClient(create_app(container=fast)) as api:
+        s = Scenario(
+            api,
+            auth,
+            {
+                "stages": [
+                    {"name": "duty", "roles": ["duty"], "deadline_s": 60, "on_deadline": "reject"}
+                ]
+            },
+            lat=-75 + uuid.uuid4().int % 1000 / 100,
+        )
+        op = s.submit(_circle(s.lat, 150.0, 300, 2, 1))
+        clock.advance(61)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            stored = container.uow.run(lambda tx: tx.operations.get(op["id"]), write=False)
+            if stored is not None and stored.state.value == "rejected":
+                break
+            time.sleep(0.05)
+        assert stored is not None
+        assert stored.state.value == "rejected"

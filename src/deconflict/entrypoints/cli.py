@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -223,6 +224,110 @@ def check(
         console.print(f"[red]{total} conflict(s)[/red]; {refused} operation(s) would be refused")
         raise typer.Exit(1)
     console.print(f"[green]No conflicts[/green] for {len(results)} operation(s).")
+
+
+# ---- API clients: the review commands talk to a running server over HTTP -------------
+
+ApiUrl = Annotated[
+    str, typer.Option("--url", envvar="DECONFLICT_URL", help="Base URL of the deconflict API")
+]
+ApiToken = Annotated[
+    str,
+    typer.Option("--token", envvar="DECONFLICT_TOKEN", help="Bearer token (deconflict token ...)"),
+]
+
+
+def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One API call; an error response or an unreachable server exits with its message."""
+    if not token:
+        errors.print("[red]error:[/red] a bearer token is needed: --token or DECONFLICT_TOKEN")
+        raise typer.Exit(2)
+    try:
+        response = httpx.request(
+            method,
+            f"{url.rstrip('/')}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as e:
+        errors.print(f"[red]error:[/red] cannot reach {url}: {e}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if response.status_code >= 400:
+        try:
+            payload = response.json()
+            detail = payload.get("detail", response.text)
+            where = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in payload.get("errors", [])
+            )
+        except ValueError:
+            detail, where = response.text, ""
+        errors.print(
+            f"[red]error {response.status_code}:[/red] {detail}" + (f" ({where})" if where else ""),
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    return response.json()
+
+
+@app.command("reviews")
+def reviews_queue(
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+    all_cases: Annotated[
+        bool, typer.Option("--all", help="Every case of the party, not only the queue")
+    ] = False,
+) -> None:
+    """List the review cases waiting for you (or all your party's cases with --all)."""
+    cases = _call("GET", url, token, f"/v1/reviews?scope={'all' if all_cases else 'queue'}")
+    if not cases:
+        console.print("No review cases waiting." if not all_cases else "No review cases.")
+        return
+    table = Table(title="Review cases" if all_cases else "Your review queue")
+    for column in ("case", "operation", "v", "state", "stage", "waiting on", "due", "conflicts"):
+        table.add_column(column, overflow="fold")
+    for case in cases:
+        stage = case["current_stage"]
+        table.add_row(
+            case["id"],
+            case["operation_name"],
+            str(case["version"]),
+            case["state"],
+            "-" if stage is None else case["stages"][stage]["name"],
+            ", ".join(case["waiting_roles"]) or "-",
+            case["due_at"] or "-",
+            str(len(case["conflicts"])),
+        )
+    console.print(table)
+
+
+@app.command()
+def decide(
+    case_id: Annotated[str, typer.Argument(help="Review case id (see: deconflict reviews)")],
+    decision: Annotated[
+        str,
+        typer.Argument(help="approve | approve_with_conditions | request_modification | reject"),
+    ],
+    comment: Annotated[str, typer.Option(help="Comment; the reason for a rejection")] = "",
+    condition: Annotated[
+        str | None, typer.Option(help="Condition text (approve_with_conditions)")
+    ] = None,
+    suggestion: Annotated[
+        str | None, typer.Option(help="Suggestion id to propose (request_modification)")
+    ] = None,
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+) -> None:
+    """Decide on a review case in its current stage."""
+    body: dict[str, Any] = {"decision": decision, "comment": comment}
+    if condition is not None:
+        body["conditions"] = {"text": condition}
+    if suggestion is not None:
+        body["proposal"] = {"suggestion_id": suggestion}
+    case = _call("POST", url, token, f"/v1/reviews/{case_id}/decisions", body)
+    stage = case["current_stage"]
+    where = "closed" if stage is None else f"now at stage '{case['stages'][stage]['name']}'"
+    console.print(f"Recorded. Case {case['id']} is [bold]{case['state']}[/bold], {where}.")
 
 
 def main() -> None:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
 from fastapi import FastAPI
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from deconflict import __version__
 from deconflict.adapters.migrate import revision_of
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
+from deconflict.services.reviews import process_deadlines
 
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
 from .routes import operations, registry, reviews
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Parties submit planned operations (4D volumes: footprint, altitude band, time window);
@@ -23,12 +32,36 @@ with `deconflict token`). Errors are JSON: `{"detail": ..., "errors": [{"loc", "
 """
 
 
+async def _act_on_deadlines(container: Container, interval_s: float) -> None:
+    """Every `interval_s`, moves review cases whose stage deadline passed, so they move
+    even when nobody reads them."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(process_deadlines, container.uow, container.ctx)
+        except Exception:  # keep ticking: one failed round must not stop the next
+            log.exception("processing review deadlines failed")
+
+
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Builds the API for `settings` (from the environment when omitted), or around an
     already built `container` (tests, the CLI's demo)."""
     settings = settings or (container.settings if container else Settings())
     container = container or bootstrap(settings)
+    built = container
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        interval_s = built.settings.deadline_interval_s
+        task = asyncio.create_task(_act_on_deadlines(built, interval_s)) if interval_s > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="deconflict",
         version=__version__,
         description=DESCRIPTION,

@@ -1,0 +1,96 @@
+"""`deconflict reviews` and `deconflict decide` against a real server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from deconflict.bootstrap import Container
+from deconflict.domain.model import AgreementKind, Caller, Role, ZoneKind
+from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, TimeWindow, Volume4D
+from deconflict.entrypoints.api.app import create_app
+from deconflict.entrypoints.cli import app
+from deconflict.services import operations as ops
+from deconflict.services import registry
+from tests.e2e.live import serving
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+@pytest.fixture
+def url(container: Container) -> Iterator[str]:
+    with serving(create_app(container=container)) as url:
+        yield url
+
+
+def _case(container: Container) -> tuple[str, str]:
+    """A new operation in review by a new reviewer; returns (reviewer party id, operation name)."""
+    uow, ctx = container.uow, container.ctx
+    root = Caller("t", "t", frozenset({Role.ADMIN}))
+    op_party, rev_party = (
+        registry.create_party(uow, ctx, root, f"{n}-{uuid.uuid4().hex[:8]}") for n in "ab"
+    )
+    operator = Caller("pilot", op_party.id, frozenset({Role.ADMIN, Role.SUBMITTER}))
+    reviewer = Caller("boss", rev_party.id, frozenset({Role.ADMIN}))
+    agreement = registry.propose_agreement(
+        uow, ctx, operator, registry.AgreementCreate(AgreementKind.COORDINATION, rev_party.id, None)
+    )
+    registry.accept_agreement(uow, reviewer, agreement.id)
+    center = LatLng(-50.0, -20.0 + uuid.uuid4().int % 1000 / 100)
+    registry.create_zone(
+        uow,
+        ctx,
+        reviewer,
+        registry.ZoneCreate(
+            ZoneKind.REVIEW, "Range", Circle(center, 5000), AltitudeBand(0, 900), ()
+        ),
+    )
+    name = f"Mapping {uuid.uuid4().hex[:6]}"
+    start = datetime(2034, 1, 1, 9, tzinfo=UTC)
+    window = TimeWindow(start, start + timedelta(hours=1))
+    ops.submit_operation(
+        uow,
+        ctx,
+        operator,
+        ops.OperationCommand(
+            name, 0, (Volume4D(Circle(center, 200), AltitudeBand(10, 90), window),)
+        ),
+    )
+    return rev_party.id, name
+
+
+def test_a_reviewer_lists_its_queue_and_approves_from_the_command_line(
+    container: Container, url: str
+) -> None:
+    reviewer, name = _case(container)
+    token = container.issuer.mint(reviewer, ["reviewer"], 600)
+    listed = runner.invoke(app, ["reviews", "--url", url, "--token", token])
+    assert listed.exit_code == 0, listed.output
+    assert name in listed.output
+    case_id = next(line.split()[1] for line in listed.output.splitlines() if name in line)
+    decided = runner.invoke(
+        app, ["decide", case_id, "approve", "--url", url], env={"DECONFLICT_TOKEN": token}
+    )
+    assert decided.exit_code == 0, decided.output
+    assert "approved" in decided.output
+    empty = runner.invoke(app, ["reviews", "--url", url, "--token", token])
+    assert "No review cases waiting" in empty.output
+
+
+def test_decide_reports_the_api_error_and_exits_non_zero(container: Container, url: str) -> None:
+    reviewer, _ = _case(container)
+    token = container.issuer.mint(reviewer, ["reviewer"], 600)
+    result = runner.invoke(
+        app, ["decide", "no-such-case", "approve", "--url", url, "--token", token]
+    )
+    assert result.exit_code == 1
+    assert "error 404" in result.output
+    bad = runner.invoke(app, ["decide", "x", "perhaps", "--url", url, "--token", token])
+    assert bad.exit_code == 1
+    assert "body.decision" in bad.output
+    no_token = runner.invoke(app, ["reviews", "--url", url], env={"DECONFLICT_TOKEN": ""})
+    assert no_token.exit_code == 2
