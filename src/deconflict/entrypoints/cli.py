@@ -102,19 +102,22 @@ def demo(
             with console.status("Loading the Isle of Veloria scenario..."):
                 parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
             console.print(
-                "[green]Demo scenario loaded[/green] (3 parties, 2 agreements, 4 zones, 13 operations)"
+                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, 15 operations"
             )
         else:
             console.print("Demo scenario already loaded; reusing it.")
         url = f"http://{host or s.host}:{port or s.port}"
         console.print(f"deconflict demo at [bold]{url}[/bold]  (API docs: {url}/docs)")
-        console.print("Bearer tokens (all roles, valid 7 days), ready to paste into a shell:")
-        for party in parties.all():
-            token = container.issuer.mint(party.id, demo_scenario.ALL_ROLES, 7 * 86400)
-            variable = party.name.split()[0].upper() + "_TOKEN"
-            console.print(f"# {party.name} (party id {party.id})", soft_wrap=True)
-            console.print(f"export {variable}={token}", soft_wrap=True, highlight=False)
-        console.print(f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations')
+        console.print("Bearer tokens (valid 7 days), ready to paste into a shell:")
+        for person in demo_scenario.demo_people(parties):
+            who = person.caller
+            token = container.issuer.mint(who.party_id, who.roles, 7 * 86400, who.subject)
+            console.print(f"# {person.label} (party {who.party_id})", soft_wrap=True)
+            console.print(f"export {person.variable}={token}", soft_wrap=True, highlight=False)
+        console.print(
+            f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations',
+            soft_wrap=True,
+        )
         if serve_api:
             _serve(container, host or s.host, port or s.port)
 

@@ -1,28 +1,55 @@
 """The demo scenario: three fictional parties around the fictional Isle of Veloria.
 
-Everything is loaded through the ordinary services, so the demo shows what users get.
-Veloria sits over open ocean (around 30 S, 140 W), far from any real airspace.
+Everything is loaded through the ordinary services, so the demo shows what users get:
+every operation state, a two-stage review chain with an auto-approval rule, a
+modification answered by a suggestion, a rejection, a stage escalated at its deadline,
+and a notice. Veloria sits over open ocean (around 30 S, 140 W), far from real airspace.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import AgreementKind, Caller, Party, Role, ZoneKind
+from deconflict.domain.review import Conditions, Decision, Proposal
+from deconflict.domain.suggestions import SuggestionKind
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, Polygon, TimeWindow, Volume4D
 
 from . import operations as ops
-from . import registry
+from . import registry, reviews
 from .context import ServiceContext
 from .ports import Transaction, UnitOfWork
 
 OPERATOR = "Northwind Aerial Works"
 REVIEWER = "Veloria Coastal Command"
 NEIGHBOUR = "Harbor Survey Cooperative"
-ALL_ROLES: frozenset[str] = frozenset(Role)
+BASE_ROLES: frozenset[str] = frozenset(Role)
+
+#: Veloria Coastal Command's review of Northwind's plans: a duty commander first, then two
+#: senior assessors who each decide; low flights are approved at once.
+DEMO_CHAIN = ReviewChain(
+    stages=(
+        Stage(
+            "command review",
+            ("command_review",),
+            StageRule.ANY,
+            24 * 3600.0,
+            DeadlineAction.ESCALATE,
+        ),
+        Stage(
+            "senior assessment",
+            ("assessor_operations", "assessor_safety"),
+            StageRule.ALL,
+            72 * 3600.0,
+            DeadlineAction.REJECT,
+        ),
+    ),
+    auto_approval=(AutoApprovalRule("below 45 m", max_altitude_m=45.0),),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +62,40 @@ class DemoParties:
         return (self.operator, self.reviewer, self.neighbour)
 
 
-def _as(party: Party) -> Caller:
-    return Caller(subject=f"demo:{party.name}", party_id=party.id, roles=ALL_ROLES)
+@dataclass(frozen=True, slots=True)
+class DemoPerson:
+    """Someone to hand a token to: a label, a party and roles."""
+
+    label: str
+    variable: str
+    caller: Caller
+
+
+def demo_people(parties: DemoParties) -> list[DemoPerson]:
+    """The demo's people, each with a subject of its own (assessors decide separately)."""
+    op, rev, nb = parties.all()
+
+    def person(label: str, variable: str, party: Party, *roles: str) -> DemoPerson:
+        subject = f"demo:{variable.lower()}"
+        return DemoPerson(label, variable, Caller(subject, party.id, BASE_ROLES | frozenset(roles)))
+
+    return [
+        person(f"{op.name}: operations desk", "NORTHWIND_TOKEN", op),
+        person(f"{rev.name}: duty commander", "VELORIA_TOKEN", rev, "command_review"),
+        person(
+            f"{rev.name}: senior assessor, operations",
+            "VELORIA_ASSESSOR_OPS_TOKEN",
+            rev,
+            "assessor_operations",
+        ),
+        person(
+            f"{rev.name}: senior assessor, safety",
+            "VELORIA_ASSESSOR_SAFETY_TOKEN",
+            rev,
+            "assessor_safety",
+        ),
+        person(f"{nb.name}: harbour office", "HARBOR_TOKEN", nb),
+    ]
 
 
 def _offset(frames: FrameFactory, origin: LatLng, east_m: float, north_m: float) -> LatLng:
@@ -75,7 +134,9 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         registry.create_party(uow, ctx, admin, REVIEWER),
         registry.create_party(uow, ctx, admin, NEIGHBOUR),
     )
-    operator, reviewer, neighbour = (_as(p) for p in parties.all())
+    operator, commander, ops_assessor, safety_assessor, neighbour = (
+        p.caller for p in demo_people(parties)
+    )
     f = ctx.frames
     isle = LatLng(-30.0, -140.0)
 
@@ -84,10 +145,13 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         ctx,
         operator,
         registry.AgreementCreate(
-            AgreementKind.COORDINATION, parties.reviewer.id, Separation(100.0, 15.0, 120.0)
+            AgreementKind.COORDINATION,
+            parties.reviewer.id,
+            Separation(100.0, 15.0, 120.0),
+            DEMO_CHAIN,
         ),
     )
-    registry.accept_agreement(uow, reviewer, coordination.id)
+    registry.accept_agreement(uow, commander, coordination.id)
     deconfliction = registry.propose_agreement(
         uow,
         ctx,
@@ -112,16 +176,18 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         )
 
     day = timedelta(days=1)
-    zone(reviewer, ZoneKind.REVIEW, "Range Alpha", Circle(_offset(f, isle, 8000, 6000), 6000), 1500)
     zone(
-        reviewer,
+        commander, ZoneKind.REVIEW, "Range Alpha", Circle(_offset(f, isle, 8000, 6000), 6000), 1500
+    )
+    zone(
+        commander,
         ZoneKind.RESTRICTED,
         "Fuel Depot Kestrel",
         _box(f, isle, -9000, -4000, 2500, 2000),
         600,
     )
     zone(
-        reviewer,
+        commander,
         ZoneKind.REVIEW,
         "Coastal Radar Sector (exercise days)",
         _box(f, isle, -15000, 9000, 9000, 6000),
@@ -140,39 +206,102 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         begin = start + day_offset * day + timedelta(hours=hour)
         return TimeWindow(begin, begin + timedelta(hours=hours))
 
-    def submit(by: Caller, name: str, *volumes: Volume4D, priority: int = 0) -> str:
-        return ops.submit_operation(
-            uow, ctx, by, ops.OperationCommand(name, priority, tuple(volumes))
-        ).operation.id
+    def submit(by: Caller, name: str, *volumes: Volume4D, context: ServiceContext = ctx) -> str:
+        command = ops.OperationCommand(name, 0, tuple(volumes))
+        return ops.submit_operation(uow, context, by, command).operation.id
 
     def circle(east_m: float, north_m: float, radius_m: float) -> Circle:
         return Circle(_offset(f, isle, east_m, north_m), radius_m)
 
+    def case_of(operation_id: str) -> str:
+        history = reviews.operation_history(uow, operator, operation_id)
+        return history.cases[-1].id
+
+    def decide(
+        by: Caller,
+        operation_id: str,
+        decision: Decision,
+        comment: str = "",
+        conditions: Conditions | None = None,
+        proposal: Proposal | None = None,
+    ) -> None:
+        command = reviews.DecisionCommand(decision, comment, conditions, proposal)
+        reviews.decide(uow, ctx, by, case_of(operation_id), command)
+
     low, mid = AltitudeBand(20.0, 120.0), AltitudeBand(100.0, 400.0)
     # The reviewer's own flying, which the operator's plans must not disrupt.
     submit(
-        reviewer,
+        commander,
         "Range Alpha live firing window",
         Volume4D(circle(8000, 6000, 4000), AltitudeBand(0, 1200), window(0, 2, 3)),
-        priority=80,
     )
     submit(
-        reviewer,
+        commander,
         "Coastal patrol, north arc",
         Volume4D(_box(f, isle, -12000, 10000, 6000, 3000), mid, window(1, 3, 2)),
-        priority=60,
     )
-    # Operator: in review (Range Alpha), approved, notified, versioned, withdrawn.
-    submit(
+
+    # A modification requested with a suggestion, accepted, re-reviewed through both stages.
+    lighthouse = submit(
         operator, "Lighthouse inspection", Volume4D(circle(9000, 5000, 500), low, window(0, 3, 1.5))
     )
+    later = next(
+        s
+        for s in reviews.operation_suggestions(uow, commander, lighthouse)
+        if s.kind is SuggestionKind.LATER
+    )
+    decide(
+        commander,
+        lighthouse,
+        Decision.REQUEST_MODIFICATION,
+        "Range Alpha is live until 05:00 UTC: please start after the firing window.",
+        proposal=Proposal(suggestion_id=later.id),
+    )
+    reviews.accept_suggestion(uow, ctx, operator, lighthouse, later.id)
+    decide(commander, lighthouse, Decision.APPROVE)
+    decide(ops_assessor, lighthouse, Decision.APPROVE)
+    decide(
+        safety_assessor,
+        lighthouse,
+        Decision.APPROVE_WITH_CONDITIONS,
+        conditions=Conditions("Stay below 100 m; report airborne to Range Control."),
+    )
+    # Waiting for the duty commander.
     submit(operator, "Cliff survey east", Volume4D(circle(11000, 9000, 700), low, window(1, 6, 2)))
+    # Approved at once by the chain's rule: entirely below 45 m.
+    submit(
+        operator,
+        "Low beach photo run",
+        Volume4D(circle(5000, 2500, 400), AltitudeBand(5, 40), window(1, 1, 1)),
+    )
+    # Rejected by the duty commander.
+    night = submit(
+        operator, "Night relay test", Volume4D(circle(7000, 8000, 600), mid, window(2, 14, 2))
+    )
+    decide(commander, night, Decision.REJECT, "Live night exercise in Range Alpha.")
+    # Past command review, one senior assessor of two has decided.
+    radar = submit(
+        operator,
+        "Radar sector calibration",
+        Volume4D(_box(f, isle, -13000, 10000, 2000, 2000), mid, window(0, 4, 1)),
+    )
+    decide(commander, radar, Decision.APPROVE)
+    decide(ops_assessor, radar, Decision.APPROVE)
+    # Submitted 25 hours ago: the command review deadline has passed, so the case escalates.
+    yesterday = replace(ctx, clock=lambda: ctx.clock() - timedelta(hours=25))
+    submit(
+        operator,
+        "Pier camera check",
+        Volume4D(circle(12000, 4000, 300), low, window(2, 3, 1)),
+        context=yesterday,
+    )
+    reviews.process_deadlines(uow, ctx)
+    # Approved without review, notified, versioned, withdrawn.
     submit(
         operator,
         "Orchard mapping",
         Volume4D(_box(f, isle, -3000, 2000, 1500, 1200), low, window(0, 1, 2)),
     )
-    submit(operator, "Beach patrol south", Volume4D(circle(1000, -6000, 800), low, window(1, 0, 3)))
     submit(
         operator,
         "Harbor crane inspection",
@@ -193,14 +322,9 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
     dropped = submit(
         operator,
         "Wildlife count (cancelled)",
-        Volume4D(circle(4000, 3000, 900), low, window(1, 2, 2)),
+        Volume4D(circle(-4000, 3000, 900), low, window(1, 2, 2)),
     )
     ops.withdraw_operation(uow, ctx, operator, dropped)
-    submit(
-        operator,
-        "Radar sector calibration",
-        Volume4D(_box(f, isle, -13000, 10000, 2000, 2000), mid, window(0, 4, 1)),
-    )
     # The neighbour's own work on the harbour.
     submit(
         neighbour,
