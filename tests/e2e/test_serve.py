@@ -72,3 +72,34 @@ def test_the_demo_server_answers_with_the_scenario_for_the_printed_token(
     assert httpx.get(f"{url}/v1/operations", timeout=10).status_code == 401
     docs = httpx.get(f"{url}/openapi.json", timeout=10).json()
     assert "/v1/checks" in docs["paths"]
+
+
+def test_the_demo_shows_every_review_outcome(demo_server: tuple[str, str]) -> None:
+    url, token = demo_server
+    operations = httpx.get(
+        f"{url}/v1/operations", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
+    states = {o["name"]: o["state"] for o in operations}
+    assert states["Low beach photo run"] == "approved"
+    assert states["Night relay test"] == "rejected"
+    assert states["Sea stack survey"] == "modification_requested"
+    assert states["Cliff survey east"] == "in_review"
+    lighthouse = next(o for o in operations if o["name"] == "Lighthouse inspection")
+    assert (lighthouse["version"], lighthouse["state"]) == (2, "approved")
+    history = httpx.get(
+        f"{url}/v1/operations/{lighthouse['id']}/history",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert [r["state"] for v in history["versions"] for r in v["reviews"]] == [
+        "modification_requested",
+        "approved",
+    ]
+    pier = next(o for o in operations if o["name"] == "Pier camera check")
+    pier_history = httpx.get(
+        f"{url}/v1/operations/{pier['id']}/history",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    [case] = pier_history["versions"][0]["reviews"]
+    assert case["current_stage"] == 1, "escalated past command review at its deadline"

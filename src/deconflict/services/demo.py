@@ -266,6 +266,16 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         Decision.APPROVE_WITH_CONDITIONS,
         conditions=Conditions("Stay below 100 m; report airborne to Range Control."),
     )
+    # A modification requested and not answered yet.
+    stack = submit(
+        operator, "Sea stack survey", Volume4D(circle(6500, 5500, 400), low, window(0, 2.5, 1))
+    )
+    decide(
+        commander,
+        stack,
+        Decision.REQUEST_MODIFICATION,
+        "Conflicts with our firing window; see the suggestions.",
+    )
     # Waiting for the duty commander.
     submit(operator, "Cliff survey east", Volume4D(circle(11000, 9000, 700), low, window(1, 6, 2)))
     # Approved at once by the chain's rule: entirely below 45 m.
