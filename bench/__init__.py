@@ -1,0 +1,1 @@
+"""Benchmarks: run only when named (`.venv/bin/pytest bench --benchmark-only`)."""
