@@ -62,7 +62,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url)
+    """Background loops off: tests that need the dispatcher or the deadline ticker turn
+    them on, so other tests see no writes they did not make."""
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        dispatch_in_process=False,
+        deadline_interval_s=0,
+    )
 
 
 @pytest.fixture

@@ -20,12 +20,12 @@ an object never added raises `IntegrityError` (SQL would silently update no row)
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate
+from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -36,17 +36,22 @@ from deconflict.domain.model import (
     Zone,
     ZoneKind,
 )
+from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation
 from deconflict.domain.review import ReviewCase
+from deconflict.domain.subscription import Delivery, Event, OutboxEvent, Subscription
 from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    ClaimedDelivery,
     NoticeRepository,
     OperationRepository,
+    OutboxRepository,
     Page,
     PartyRepository,
     ReviewRepository,
+    SubscriptionRepository,
     SuggestionRepository,
     Transaction,
     UnitOfWork,
@@ -65,15 +70,6 @@ class ReadOnlyTransaction(Exception):
     """A repository was asked to write inside `run(..., write=False)`."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredNotice:
-    id: str
-    operation_id: str
-    version: int
-    target: NoticeTarget
-    created_at: datetime
-
-
 @dataclass(slots=True)
 class FakeStore:
     """Everything the fakes hold; compare two snapshots with `==`."""
@@ -84,7 +80,9 @@ class FakeStore:
     operations: dict[str, Operation] = field(default_factory=dict)
     reviews: dict[str, ReviewCase] = field(default_factory=dict)
     suggestions: list[tuple[str, int, Suggestion]] = field(default_factory=list)
-    notices: dict[str, StoredNotice] = field(default_factory=dict)
+    notices: dict[str, Notice] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    events: list[OutboxEvent] = field(default_factory=list)
 
 
 def _page(items: Iterable[_Item], page: Page) -> list[_Item]:
@@ -303,28 +301,105 @@ class FakeSuggestions(_Repository):
 
 
 class FakeNotices(_Repository):
-    def add(
-        self,
-        notice_id: str,
-        operation_id: str,
-        version: int,
-        target: NoticeTarget,
-        created_at: datetime,
-    ) -> None:
+    def add(self, notice: Notice) -> None:
         self._write()
-        if notice_id in self._s.notices:
-            raise IntegrityError(f"notice {notice_id} exists")
-        if operation_id not in self._s.operations:
-            raise IntegrityError(f"no operation {operation_id}")
-        if target.agreement_id not in self._s.agreements:
-            raise IntegrityError(f"no agreement {target.agreement_id}")
-        self._party_exists(target.party_id)
-        self._s.notices[notice_id] = StoredNotice(
-            notice_id, operation_id, version, target, created_at
-        )
+        if notice.id in self._s.notices:
+            raise IntegrityError(f"notice {notice.id} exists")
+        if notice.operation_id not in self._s.operations:
+            raise IntegrityError(f"no operation {notice.operation_id}")
+        if notice.agreement_id not in self._s.agreements:
+            raise IntegrityError(f"no agreement {notice.agreement_id}")
+        self._party_exists(notice.recipient_party_id)
+        self._s.notices[notice.id] = copy.deepcopy(notice)
 
-    def count_for(self, recipient_party_id: str) -> int:
-        return sum(1 for n in self._s.notices.values() if n.target.party_id == recipient_party_id)
+    def get(self, notice_id: str) -> Notice | None:
+        return copy.deepcopy(self._s.notices.get(notice_id))
+
+    def save(self, notice: Notice) -> None:
+        self._write()
+        if notice.id not in self._s.notices:
+            raise IntegrityError(f"notice {notice.id} was never added")
+        self._s.notices[notice.id] = copy.deepcopy(notice)
+
+    def for_recipient(self, party_id: str, page: Page) -> list[Notice]:
+        mine = [n for n in self._s.notices.values() if n.recipient_party_id == party_id]
+        mine.sort(key=lambda n: n.id)
+        mine.sort(key=lambda n: n.created_at, reverse=True)
+        return copy.deepcopy(_page(mine, page))
+
+    def of_operation(self, operation_id: str) -> list[Notice]:
+        found = [n for n in self._s.notices.values() if n.operation_id == operation_id]
+        found.sort(key=lambda n: (n.created_at, n.id))
+        return copy.deepcopy(found)
+
+
+class FakeSubscriptions(_Repository):
+    def add(self, subscription: Subscription) -> None:
+        self._write()
+        self._party_exists(subscription.party_id)
+        self._s.subscriptions[subscription.id] = copy.deepcopy(subscription)
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        return copy.deepcopy(self._s.subscriptions.get(subscription_id))
+
+    def delete(self, subscription_id: str) -> None:
+        self._write()
+        self._s.subscriptions.pop(subscription_id, None)
+        self._s.events = [e for e in self._s.events if e.subscription_id != subscription_id]
+
+    def of_party(self, party_id: str) -> list[Subscription]:
+        found = [x for x in self._s.subscriptions.values() if x.party_id == party_id]
+        found.sort(key=lambda x: (x.created_at, x.id))
+        return copy.deepcopy(found)
+
+
+class FakeOutbox(_Repository):
+    """Events only: delivery bookkeeping is tested against the real databases."""
+
+    def append(self, subscription: Subscription, event: Event, now: datetime) -> OutboxEvent:
+        self._write()
+        stored = self._s.subscriptions[subscription.id]
+        sequence = stored.next_sequence
+        stored.next_sequence = subscription.next_sequence = sequence + 1
+        record = OutboxEvent(
+            len(self._s.events) + 1,
+            subscription.id,
+            event.party_id,
+            sequence,
+            event.type,
+            event.payload,
+            now,
+        )
+        self._s.events.append(record)
+        return record
+
+    def events_after(
+        self, party_id: str, positions: Mapping[str, int], limit: int
+    ) -> list[OutboxEvent]:
+        return [
+            e
+            for e in self._s.events
+            if e.party_id == party_id and e.sequence > positions.get(e.subscription_id, 0)
+        ][:limit]
+
+    def any_due(self, now: datetime) -> bool:
+        return False
+
+    def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[ClaimedDelivery]:
+        return []
+
+    def delivered(self, event_id: int, owner: str, now: datetime) -> None:
+        raise IntegrityError("the fake outbox holds no deliveries")
+
+    def failed(
+        self, event_id: int, owner: str, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        raise IntegrityError("the fake outbox holds no deliveries")
+
+    def deliveries(self, subscription_id: str, page: Page) -> list[Delivery]:
+        return []
 
 
 class FakeTransaction:
@@ -338,6 +413,8 @@ class FakeTransaction:
         self.reviews: ReviewRepository = FakeReviews(store, writable)
         self.suggestions: SuggestionRepository = FakeSuggestions(store, writable)
         self.notices: NoticeRepository = FakeNotices(store, writable)
+        self.subscriptions: SubscriptionRepository = FakeSubscriptions(store, writable)
+        self.outbox: OutboxRepository = FakeOutbox(store, writable)
 
 
 class FakeUnitOfWork:

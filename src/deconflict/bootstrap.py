@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
 from deconflict.adapters.sql import SqlUnitOfWork, make_engine
-from deconflict.adapters.tokens import TokenIssuer, TokenVerifier, load_or_create_key
+from deconflict.adapters.tokens import (
+    JwksKeys,
+    KeySource,
+    NoLocalIssuer,
+    OAuthTokenVerifier,
+    StaticKeys,
+    TokenIssuer,
+    TokenVerifier,
+    Verifier,
+    load_or_create_key,
+)
 from deconflict.config import Settings
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FootprintLimits
@@ -19,8 +29,8 @@ class Container:
     settings: Settings
     uow: SqlUnitOfWork
     ctx: ServiceContext
-    verifier: TokenVerifier
-    issuer: TokenIssuer
+    verifier: Verifier
+    issuer: TokenIssuer | NoLocalIssuer
 
     def close(self) -> None:
         """Closes the database connections this container holds."""
@@ -44,23 +54,57 @@ def service_context(settings: Settings) -> ServiceContext:
     )
 
 
+def token_adapters(settings: Settings) -> tuple[Verifier, TokenIssuer | NoLocalIssuer]:
+    """The verifier (and issuer) of the token mode: the local development key, or an
+    OAuth2 authorization server's keys from its JWKS URL or from PEM files."""
+    if settings.token_mode == "oauth2":  # noqa: S105 (a mode, not a secret)
+        keys: KeySource
+        if settings.jwks_url:
+            keys = JwksKeys(
+                settings.jwks_url,
+                min_refresh_interval_s=settings.jwks_min_refresh_interval_s,
+                cache_ttl_s=settings.jwks_cache_ttl_s,
+                timeout_s=settings.jwks_timeout_s,
+            )
+        else:
+            keys = StaticKeys.from_pem_files(settings.token_public_key_files)
+        verifier = OAuthTokenVerifier(
+            keys,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            leeway_s=settings.clock_skew_s,
+            algorithms=settings.token_algorithms,
+            party_claim=settings.claim_party,
+            roles_claim=settings.claim_roles,
+        )
+        return verifier, NoLocalIssuer()
+    key = load_or_create_key(
+        settings.effective_signing_key_file, create=settings.env == "development"
+    )
+    return (
+        TokenVerifier(
+            key.public_key(), settings.token_issuer, settings.token_audience, settings.clock_skew_s
+        ),
+        TokenIssuer(key, settings.token_issuer, settings.token_audience),
+    )
+
+
 def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
-    """Builds everything a process needs; with `migrate`, brings the schema up to date."""
+    """Builds everything a process needs; with `migrate`, brings the schema up to date.
+    Unsafe settings (see `Settings.refuse_unsafe`) or unusable token keys raise
+    ValueError before anything is touched: the server does not start."""
+    settings.refuse_unsafe()
+    verifier, issuer = token_adapters(settings)
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    key = load_or_create_key(
-        settings.effective_signing_key_file, create=settings.env == "development"
-    )
     return Container(
         settings=settings,
         uow=SqlUnitOfWork(engine, local_frame),
         ctx=service_context(settings),
-        verifier=TokenVerifier(
-            key.public_key(), settings.token_issuer, settings.token_audience, settings.clock_skew_s
-        ),
-        issuer=TokenIssuer(key, settings.token_issuer, settings.token_audience),
+        verifier=verifier,
+        issuer=issuer,
     )

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_ISSUER = "deconflict-local"
+DEVELOPMENT_AUDIENCE = "deconflict"
+
+
+def _listed(value: object) -> object:
+    """A list from an environment variable: comma-separated, or a JSON list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+TokenAlgorithm = Literal["RS256", "ES256"]
+
+
+def _every_algorithm() -> list[TokenAlgorithm]:
+    return ["RS256", "ES256"]
 
 
 class Settings(BaseSettings):
     """Configuration of one deployment. Development is the embedded default: SQLite and
-    a signing key generated beside it. Production refuses both."""
+    a signing key generated beside it. Production refuses both, and needs an OAuth2
+    authorization server's tokens (TOKEN_MODE=oauth2) with its own issuer and audience."""
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICT_", extra="ignore")
 
@@ -23,14 +46,35 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
 
-    token_issuer: str = "deconflict-local"  # noqa: S105 (a name, not a secret)
-    token_audience: str = "deconflict"  # noqa: S105
+    token_mode: Literal["local", "oauth2"] = Field(
+        "local",
+        description="local: tokens of the development key below; "
+        "oauth2: an authorization server's tokens (JWKS_URL or TOKEN_PUBLIC_KEY_FILES)",
+    )
+    token_issuer: str = DEVELOPMENT_ISSUER
+    token_audience: str = DEVELOPMENT_AUDIENCE
+    jwks_url: str | None = Field(None, description="The authorization server's JWK Set")
+    token_public_key_files: Annotated[list[Path], NoDecode, BeforeValidator(_listed)] = Field(
+        default_factory=list, description="PEM public keys (instead of JWKS_URL), comma-separated"
+    )
+    token_algorithms: Annotated[list[TokenAlgorithm], NoDecode, BeforeValidator(_listed)] = Field(
+        default_factory=_every_algorithm, min_length=1
+    )
+    claim_party: str = Field("party", min_length=1, description="Claim naming the party")
+    claim_roles: str = Field(
+        "roles", min_length=1, description="Claim with the roles: a list or space-separated"
+    )
+    jwks_min_refresh_interval_s: float = Field(
+        30.0, gt=0, description="Fetch the JWKS at most this often, whatever tokens arrive"
+    )
+    jwks_cache_ttl_s: float = Field(300.0, gt=0, description="Refetch the JWKS this old")
+    jwks_timeout_s: float = Field(5.0, gt=0)
     signing_key_file: Path | None = Field(
         None,
         description="PEM EC P-256 private key for local tokens; unset: data_dir/signing-key.pem",
     )
     token_ttl_s: int = Field(8 * 3600, gt=0)
-    clock_skew_s: int = Field(30, ge=0)
+    clock_skew_s: int = Field(30, ge=0, le=300)
 
     max_body_bytes: int = Field(1_000_000, gt=0)
     max_vertices: int = Field(1_000, ge=3)
@@ -43,21 +87,76 @@ class Settings(BaseSettings):
         30.0, ge=0, description="How often the server acts on passed review deadlines; 0: never"
     )
 
+    dispatch_in_process: bool = Field(
+        True, description="Deliver webhooks from the API process (else run `deconflict worker`)"
+    )
+    dispatch_interval_s: float = Field(0.5, gt=0, description="Idle wait between outbox polls")
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_max_attempts: int = Field(8, ge=1, description="Then the delivery is dead-lettered")
+    webhook_backoff_s: float = Field(
+        2.0, ge=0, description="First retry delay; doubles per attempt"
+    )
+    webhook_max_backoff_s: float = Field(3600.0, ge=0)
+    webhook_lease_s: float = Field(60.0, gt=0, description="How long a dispatcher owns a delivery")
+
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)
     separation_time_s: float = Field(60.0, ge=0)
 
     @model_validator(mode="after")
     def _no_development_defaults_in_production(self) -> Settings:
-        if self.env != "development":
-            if self.database_url is None:
-                raise ValueError("DECONFLICT_DATABASE_URL must be set outside development")
-            if self.signing_key_file is None:
-                raise ValueError(
-                    "DECONFLICT_SIGNING_KEY_FILE must name a provisioned key outside development; "
-                    "the generated development key is refused"
-                )
+        self.refuse_unsafe()
         return self
+
+    def refuse_unsafe(self) -> None:
+        """Raises ValueError naming the variable at fault: a token mode without its keys,
+        or, outside development, the embedded database, the local development key or the
+        development issuer and audience. `bootstrap` asks again before starting."""
+        mode = self.token_mode
+        sources = [
+            name
+            for name, value in (
+                ("DECONFLICT_JWKS_URL", self.jwks_url),
+                ("DECONFLICT_TOKEN_PUBLIC_KEY_FILES", self.token_public_key_files),
+            )
+            if value
+        ]
+        if mode == "oauth2" and not sources:
+            raise ValueError(
+                "DECONFLICT_TOKEN_MODE=oauth2 needs DECONFLICT_JWKS_URL or "
+                "DECONFLICT_TOKEN_PUBLIC_KEY_FILES"
+            )
+        if len(sources) > 1:
+            raise ValueError(
+                "set DECONFLICT_JWKS_URL or DECONFLICT_TOKEN_PUBLIC_KEY_FILES, not both"
+            )
+        if mode == "local" and sources:
+            raise ValueError(f"{sources[0]} is used only with DECONFLICT_TOKEN_MODE=oauth2")
+        jwks = urlsplit(self.jwks_url) if self.jwks_url else None
+        if jwks is not None and (jwks.scheme not in ("http", "https") or not jwks.netloc):
+            raise ValueError("DECONFLICT_JWKS_URL must be an http(s) URL")
+        if self.env == "development":
+            return
+        if self.database_url is None:
+            raise ValueError("DECONFLICT_DATABASE_URL must be set outside development")
+        if mode != "oauth2":
+            raise ValueError(
+                "DECONFLICT_TOKEN_MODE must be oauth2 outside development (with "
+                "DECONFLICT_JWKS_URL or DECONFLICT_TOKEN_PUBLIC_KEY_FILES): "
+                "the local development key is refused"
+            )
+        if self.token_issuer == DEVELOPMENT_ISSUER:
+            raise ValueError(
+                "DECONFLICT_TOKEN_ISSUER must name the authorization server's issuer outside "
+                f"development; the development default {DEVELOPMENT_ISSUER!r} is refused"
+            )
+        if self.token_audience == DEVELOPMENT_AUDIENCE:
+            raise ValueError(
+                "DECONFLICT_TOKEN_AUDIENCE must name this service's audience outside "
+                f"development; the development default {DEVELOPMENT_AUDIENCE!r} is refused"
+            )
+        if jwks is not None and jwks.scheme != "https":
+            raise ValueError("DECONFLICT_JWKS_URL must be https outside development")
 
     @property
     def effective_database_url(self) -> str:

@@ -129,16 +129,20 @@ def notice_to_json(n: NoticeTarget) -> Json:
         "zone_id": n.zone_id,
         "volume_index": n.volume_index,
         "overlap": _overlap_to_json(n.overlap),
+        "outline": None if n.outline is None else footprint_to_json(n.outline),
     }
 
 
 def notice_from_json(doc: Json) -> NoticeTarget:
+    outline = doc.get("outline")  # absent in assessments stored before revision 0003
+    footprint = None if outline is None else footprint_from_json(outline)
     return NoticeTarget(
         doc["party_id"],
         doc["agreement_id"],
         doc["zone_id"],
         doc["volume_index"],
         _overlap_from_json(doc["overlap"]),
+        footprint if isinstance(footprint, Polygon) else None,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate
+from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
@@ -44,17 +44,29 @@ from deconflict.domain.model import (
     Zone,
     ZoneKind,
 )
+from deconflict.domain.notice import AckState, Notice, NoticeKind
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.review import CaseState, Decision, DecisionRecord, ReviewCase
+from deconflict.domain.subscription import (
+    Delivery,
+    DeliveryState,
+    Event,
+    EventType,
+    OutboxEvent,
+    Subscription,
+)
 from deconflict.domain.suggestions import Suggestion, SuggestionKind
-from deconflict.domain.volumes import Volume4D
+from deconflict.domain.volumes import Polygon, Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    ClaimedDelivery,
     NoticeRepository,
     OperationRepository,
+    OutboxRepository,
     Page,
     PartyRepository,
     ReviewRepository,
+    SubscriptionRepository,
     SuggestionRepository,
     Transaction,
     ZoneRepository,
@@ -63,7 +75,6 @@ from deconflict.services.ports import (
 from . import codec
 from . import tables as t
 from .cells import cover
-from .codec import Json
 
 T = TypeVar("T")
 
@@ -665,36 +676,328 @@ class SqlNotices:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
 
-    def add(
-        self,
-        notice_id: str,
-        operation_id: str,
-        version: int,
-        target: NoticeTarget,
-        created_at: datetime,
-    ) -> None:
-        content: Json = codec.notice_to_json(target)
+    @staticmethod
+    def _notice(row: Row[Any]) -> Notice:
+        outline = None if row.outline is None else codec.footprint_from_json(row.outline)
+        return Notice(
+            id=row.id,
+            kind=NoticeKind(row.kind),
+            operation_id=row.operation_id,
+            version=row.version,
+            submitter_party_id=row.submitter_party_id,
+            recipient_party_id=row.recipient_party_id,
+            agreement_id=row.agreement_id,
+            zone_id=row.zone_id,
+            outline=outline if isinstance(outline, Polygon) else None,
+            altitude=None if row.altitude is None else codec.band_from_json(row.altitude),
+            time=None if row.time is None else codec.window_from_json(row.time),
+            created_at=row.created_at,
+            ack=AckState(row.ack),
+            ack_comment=row.ack_comment,
+            acked_at=row.acked_at,
+            acked_by=row.acked_by,
+        )
+
+    def add(self, notice: Notice) -> None:
         self._c.execute(
             insert(t.notices).values(
-                id=notice_id,
-                operation_id=operation_id,
-                version=version,
-                recipient_party_id=target.party_id,
-                agreement_id=target.agreement_id,
-                zone_id=target.zone_id,
-                content=content,
-                created_at=created_at,
+                id=notice.id,
+                kind=notice.kind.value,
+                operation_id=notice.operation_id,
+                version=notice.version,
+                submitter_party_id=notice.submitter_party_id,
+                recipient_party_id=notice.recipient_party_id,
+                agreement_id=notice.agreement_id,
+                zone_id=notice.zone_id,
+                outline=None if notice.outline is None else codec.footprint_to_json(notice.outline),
+                altitude=None if notice.altitude is None else codec.band_to_json(notice.altitude),
+                time=None if notice.time is None else codec.window_to_json(notice.time),
+                created_at=notice.created_at,
+                ack=notice.ack.value,
+                ack_comment=notice.ack_comment,
+                acked_at=notice.acked_at,
+                acked_by=notice.acked_by,
             )
         )
 
-    def count_for(self, recipient_party_id: str) -> int:
-        return int(
-            self._c.execute(
-                select(func.count())
-                .select_from(t.notices)
-                .where(t.notices.c.recipient_party_id == recipient_party_id)
-            ).scalar_one()
+    def get(self, notice_id: str) -> Notice | None:
+        row = self._c.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
+        return None if row is None else self._notice(row)
+
+    def save(self, notice: Notice) -> None:
+        self._c.execute(
+            update(t.notices)
+            .where(t.notices.c.id == notice.id)
+            .values(
+                ack=notice.ack.value,
+                ack_comment=notice.ack_comment,
+                acked_at=notice.acked_at,
+                acked_by=notice.acked_by,
+            )
         )
+
+    def for_recipient(self, party_id: str, page: Page) -> list[Notice]:
+        n = t.notices.c
+        rows = self._c.execute(
+            select(t.notices)
+            .where(n.recipient_party_id == party_id)
+            .order_by(n.created_at.desc(), n.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [self._notice(r) for r in rows]
+
+    def of_operation(self, operation_id: str) -> list[Notice]:
+        n = t.notices.c
+        rows = self._c.execute(
+            select(t.notices).where(n.operation_id == operation_id).order_by(n.created_at, n.id)
+        )
+        return [self._notice(r) for r in rows]
+
+
+class SqlSubscriptions:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    @staticmethod
+    def _subscription(row: Row[Any]) -> Subscription:
+        return Subscription(
+            id=row.id,
+            party_id=row.party_id,
+            volume=codec.volume_from_json(row.volume),
+            webhook_url=row.webhook_url,
+            secret=row.secret,
+            created_at=row.created_at,
+            next_sequence=row.next_sequence,
+        )
+
+    def add(self, subscription: Subscription) -> None:
+        self._c.execute(
+            insert(t.subscriptions).values(
+                id=subscription.id,
+                party_id=subscription.party_id,
+                volume=codec.volume_to_json(subscription.volume),
+                webhook_url=subscription.webhook_url,
+                secret=subscription.secret,
+                created_at=subscription.created_at,
+                next_sequence=subscription.next_sequence,
+            )
+        )
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        row = self._c.execute(
+            select(t.subscriptions).where(t.subscriptions.c.id == subscription_id)
+        ).first()
+        return None if row is None else self._subscription(row)
+
+    def delete(self, subscription_id: str) -> None:
+        events = select(t.outbox_events.c.id).where(
+            t.outbox_events.c.subscription_id == subscription_id
+        )
+        self._c.execute(delete(t.deliveries).where(t.deliveries.c.event_id.in_(events)))
+        self._c.execute(
+            delete(t.outbox_events).where(t.outbox_events.c.subscription_id == subscription_id)
+        )
+        self._c.execute(delete(t.subscriptions).where(t.subscriptions.c.id == subscription_id))
+
+    def of_party(self, party_id: str) -> list[Subscription]:
+        s = t.subscriptions.c
+        rows = self._c.execute(
+            select(t.subscriptions).where(s.party_id == party_id).order_by(s.created_at, s.id)
+        )
+        return [self._subscription(r) for r in rows]
+
+
+class SqlOutbox:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    @staticmethod
+    def _event(row: Row[Any]) -> OutboxEvent:
+        return OutboxEvent(
+            id=row.id,
+            subscription_id=row.subscription_id,
+            party_id=row.party_id,
+            sequence=row.sequence,
+            type=EventType(row.type),
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+
+    def append(self, subscription: Subscription, event: Event, now: datetime) -> OutboxEvent:
+        sequence = subscription.next_sequence
+        # Bumping the counter row serialises appends per subscription: concurrent writers
+        # conflict here and retry, so sequences have no gaps and no duplicates.
+        self._c.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == subscription.id)
+            .values(next_sequence=sequence + 1)
+        )
+        subscription.next_sequence = sequence + 1
+        event_id = self._c.execute(
+            insert(t.outbox_events)
+            .values(
+                subscription_id=subscription.id,
+                party_id=event.party_id,
+                sequence=sequence,
+                type=event.type.value,
+                payload=event.payload,
+                created_at=now,
+            )
+            .returning(t.outbox_events.c.id)
+        ).scalar_one()
+        if subscription.webhook_url:
+            self._c.execute(
+                insert(t.deliveries).values(
+                    event_id=event_id,
+                    subscription_id=subscription.id,
+                    sequence=sequence,
+                    url=subscription.webhook_url,
+                    state=DeliveryState.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
+        return OutboxEvent(
+            event_id, subscription.id, event.party_id, sequence, event.type, event.payload, now
+        )
+
+    def events_after(
+        self, party_id: str, positions: Mapping[str, int], limit: int
+    ) -> list[OutboxEvent]:
+        e = t.outbox_events.c
+        subscriptions = select(t.subscriptions.c.id).where(t.subscriptions.c.party_id == party_id)
+        past = [
+            and_(e.subscription_id == sub_id, e.sequence <= seq)
+            for sub_id, seq in positions.items()
+        ]
+        query = select(t.outbox_events).where(
+            e.party_id == party_id, e.subscription_id.in_(subscriptions)
+        )
+        if past:
+            query = query.where(~or_(*past))
+        rows = self._c.execute(
+            query.order_by(e.created_at, e.subscription_id, e.sequence).limit(limit)
+        )
+        return [self._event(r) for r in rows]
+
+    def any_due(self, now: datetime) -> bool:
+        d = t.deliveries.c
+        free = or_(d.lease_until.is_(None), d.lease_until < now)
+        due = select(d.event_id).where(
+            d.state == DeliveryState.PENDING.value, d.next_attempt_at <= now, free
+        )
+        return self._c.execute(due.limit(1)).first() is not None
+
+    def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[ClaimedDelivery]:
+        d = t.deliveries.c
+        earlier = t.deliveries.alias("earlier")
+        head_of_line = ~(
+            select(earlier.c.event_id)
+            .where(
+                earlier.c.subscription_id == d.subscription_id,
+                earlier.c.state == DeliveryState.PENDING.value,
+                earlier.c.sequence < d.sequence,
+            )
+            .exists()
+        )
+        free = or_(d.lease_until.is_(None), d.lease_until < now)
+        due = (
+            select(d.event_id)
+            .where(
+                d.state == DeliveryState.PENDING.value, d.next_attempt_at <= now, free, head_of_line
+            )
+            .order_by(d.next_attempt_at)
+            .limit(limit)
+        )
+        claimed = []
+        for event_id in self._c.execute(due).scalars().all():
+            # Conditional on the lease still being free: of two dispatchers, one wins.
+            won = self._c.execute(
+                update(t.deliveries)
+                .where(d.event_id == event_id, free)
+                .values(lease_owner=owner, lease_until=lease_until)
+            ).rowcount
+            if won:
+                claimed.append(event_id)
+        if not claimed:
+            return []
+        rows = self._c.execute(
+            select(t.outbox_events, d.url, d.attempts, t.subscriptions.c.secret)
+            .join(t.deliveries, d.event_id == t.outbox_events.c.id)
+            .join(t.subscriptions, t.subscriptions.c.id == t.outbox_events.c.subscription_id)
+            .where(t.outbox_events.c.id.in_(claimed))
+            .order_by(t.outbox_events.c.subscription_id, t.outbox_events.c.sequence)
+        )
+        return [ClaimedDelivery(self._event(r), r.url, r.secret, r.attempts) for r in rows]
+
+    def delivered(self, event_id: int, owner: str, now: datetime) -> None:
+        d = t.deliveries.c
+        self._c.execute(
+            update(t.deliveries)
+            .where(d.event_id == event_id, d.lease_owner == owner)
+            .values(
+                state=DeliveryState.DELIVERED.value,
+                attempts=d.attempts + 1,
+                delivered_at=now,
+                last_error=None,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+
+    def failed(
+        self, event_id: int, owner: str, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        d = t.deliveries.c
+        values: dict[str, Any] = {
+            "attempts": d.attempts + 1,
+            "last_error": error[:2000],
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if next_attempt_at is None:
+            values["state"] = DeliveryState.DEAD.value
+        else:
+            values["next_attempt_at"] = next_attempt_at
+        self._c.execute(
+            update(t.deliveries)
+            .where(d.event_id == event_id, d.lease_owner == owner)
+            .values(**values)
+        )
+
+    def deliveries(self, subscription_id: str, page: Page) -> list[Delivery]:
+        d = t.deliveries.c
+        rows = self._c.execute(
+            select(
+                t.outbox_events,
+                d.url,
+                d.state,
+                d.attempts,
+                d.next_attempt_at,
+                d.last_error,
+                d.delivered_at,
+            )
+            .join(t.deliveries, d.event_id == t.outbox_events.c.id)
+            .where(d.subscription_id == subscription_id)
+            .order_by(d.sequence.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [
+            Delivery(
+                event=self._event(r),
+                url=r.url,
+                state=DeliveryState(r.state),
+                attempts=r.attempts,
+                next_attempt_at=r.next_attempt_at,
+                last_error=r.last_error,
+                delivered_at=r.delivered_at,
+            )
+            for r in rows
+        ]
 
 
 class SqlTransaction:
@@ -708,6 +1011,8 @@ class SqlTransaction:
         self.reviews: ReviewRepository = SqlReviews(conn)
         self.suggestions: SuggestionRepository = SqlSuggestions(conn)
         self.notices: NoticeRepository = SqlNotices(conn)
+        self.subscriptions: SubscriptionRepository = SqlSubscriptions(conn)
+        self.outbox: OutboxRepository = SqlOutbox(conn)
 
 
 def _retryable(error: DBAPIError) -> bool:

@@ -208,11 +208,73 @@ notices = Table(
     "notices",
     metadata,
     Column("id", ID, primary_key=True),
+    Column("kind", String(20), nullable=False),
     Column("operation_id", ID, ForeignKey("operations.id"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("recipient_party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("submitter_party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("recipient_party_id", ID, ForeignKey("parties.id"), nullable=False),
     Column("agreement_id", ID, ForeignKey("agreements.id"), nullable=False),
     Column("zone_id", ID, nullable=False),
-    Column("content", JSON, nullable=False),
+    Column("outline", JSON),
+    Column("altitude", JSON),
+    Column("time", JSON),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("ack", String(20), nullable=False),
+    Column("ack_comment", String(4000), nullable=False),
+    Column("acked_at", UTCDateTime()),
+    Column("acked_by", String(200)),
+    Index("ix_notices_recipient_party_id", "recipient_party_id"),
+    Index("ix_notices_operation", "operation_id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+    Column("volume", JSON, nullable=False),
+    Column("webhook_url", String(2000)),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("next_sequence", Integer, nullable=False),
+)
+
+#: SQLite numbers rows only through an INTEGER primary key.
+SERIAL = BigInteger().with_variant(Integer, "sqlite")
+
+# Written in the transaction of the change that caused the event (the outbox).
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id", ID, ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("party_id", ID, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("subscription_id", "sequence", name="uq_outbox_events_subscription_sequence"),
+)
+
+# One per event of a subscription with a webhook; dispatchers take a lease before sending.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column(
+        "event_id", SERIAL, ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("subscription_id", ID, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", String(2000)),
+    Column("delivered_at", UTCDateTime()),
+    Column("lease_owner", String(100)),
+    Column("lease_until", UTCDateTime()),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_subscription", "subscription_id", "sequence"),
 )

@@ -1,22 +1,30 @@
-"""Bearer tokens: ES256 JWTs minted and verified with PyJWT and `cryptography`.
+"""Bearer tokens: JWTs minted and verified with PyJWT and `cryptography`.
 
-The embedded default generates a P-256 key once, beside the database (mode 0600).
-Verification checks signature, algorithm (ES256 only: `none` and HMAC tricks fail),
-expiry, not-before, issuer and audience, with a small clock skew.
+Local mode (the embedded default): ES256 tokens, minted and verified with a P-256 key
+generated once beside the database (mode 0600). OAuth2 mode: an authorization server's
+RS256 or ES256 tokens, verified with keys from its JWKS URL or from PEM files. Both
+verifiers check signature, algorithm (`none` and HMAC tricks fail), expiry, not-before,
+issuer and audience, with a small clock skew.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from deconflict.domain.errors import DomainError, InvalidInput
 from deconflict.domain.model import Caller, role_name
@@ -117,4 +125,353 @@ class TokenVerifier:
             parsed = frozenset(role_name(r) for r in roles if isinstance(r, str))
         except InvalidInput as e:
             raise InvalidToken(f"invalid bearer token: {e}") from None
+        return Caller(subject=str(claims["sub"]), party_id=party, roles=parsed)
+
+
+# ---- tokens of an OAuth2 authorization server ----------------------------------------
+
+log = logging.getLogger(__name__)
+
+#: Algorithms a deployment may allow for an authorization server's tokens. `none` and
+#: every HMAC algorithm are never among them: a public key must never become an HMAC secret.
+SUPPORTED_ALGORITHMS = ("RS256", "ES256")
+MIN_RSA_BITS = 2048
+MAX_JWKS_BYTES = 1_000_000
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+class Verifier(Protocol):
+    """Turns a bearer token into a `Caller`, or raises InvalidToken saying why."""
+
+    def verify(self, token: str) -> Caller: ...
+
+
+class LocalTokensUnavailable(DomainError):
+    """Local tokens were asked for where the authorization server issues them."""
+
+
+class NoLocalIssuer:
+    """Stands in for `TokenIssuer` with DECONFLICT_TOKEN_MODE=oauth2: the authorization
+    server issues tokens, and anything minted locally would be refused anyway."""
+
+    def mint(
+        self, party_id: str, roles: Iterable[str], ttl_s: int, subject: str | None = None
+    ) -> NoReturn:
+        raise LocalTokensUnavailable(
+            "DECONFLICT_TOKEN_MODE=oauth2: tokens come from the authorization server; "
+            "local tokens (deconflict token, demo tokens) need DECONFLICT_TOKEN_MODE=local"
+        )
+
+
+def _shown(value: object) -> str:
+    """A value from a token, quoted and cut short for an error message."""
+    text = repr(value)
+    return text if len(text) <= 66 else f"{text[:60]}...{text[-3:]}"
+
+
+def usable_public_key(key: object) -> PublicKey:
+    """`key` (or the public half of a private key) if it may check RS256 or ES256
+    signatures: RSA of at least 2048 bits, or EC on P-256; ValueError otherwise."""
+    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        key = key.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise ValueError(f"RSA key of {key.key_size} bits: at least {MIN_RSA_BITS} needed")
+        return key
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise ValueError(f"EC key on {key.curve.name}: only P-256 (ES256) is accepted")
+        return key
+    raise ValueError(f"{type(key).__name__}: only RSA and EC P-256 public keys are accepted")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A public key that may check signatures; `kid` and `algorithm` as its JWK says."""
+
+    key: PublicKey
+    kid: str | None = None
+    algorithm: str | None = None
+
+    def suits(self, algorithm: str) -> bool:
+        if self.algorithm is not None and self.algorithm != algorithm:
+            return False
+        if algorithm == "RS256":
+            return isinstance(self.key, rsa.RSAPublicKey)
+        if algorithm == "ES256":
+            return isinstance(self.key, ec.EllipticCurvePublicKey)
+        return False
+
+
+class KeySource(Protocol):
+    def candidates(self, kid: str | None, algorithm: str) -> list[VerificationKey]:
+        """The keys that may have signed a token with this `kid` and `algorithm`."""
+        ...
+
+
+def load_public_keys(paths: Iterable[Path]) -> list[VerificationKey]:
+    """Public keys from PEM files; a missing file, a private key or a key that does not
+    suit RS256 or ES256 is a ValueError naming the file (the server does not start)."""
+    keys = []
+    for path in paths:
+        try:
+            pem = path.read_bytes()
+        except OSError as e:
+            raise ValueError(f"cannot read the public key file {path}: {e.strerror}") from None
+        if b"PRIVATE KEY" in pem:
+            raise ValueError(
+                f"{path} holds a private key: give the authorization server's public key only"
+            )
+        try:
+            key = usable_public_key(serialization.load_pem_public_key(pem))
+        except ValueError as e:
+            raise ValueError(f"{path}: not a usable PEM public key: {e}") from None
+        keys.append(VerificationKey(key))
+    if not keys:
+        raise ValueError("no public key files given")
+    return keys
+
+
+class StaticKeys:
+    """Keys read once from PEM files. A token's `kid` is not needed: each key that suits
+    its algorithm is tried (there are few)."""
+
+    def __init__(self, keys: Sequence[VerificationKey]) -> None:
+        self.keys = tuple(keys)
+
+    @classmethod
+    def from_pem_files(cls, paths: Iterable[Path]) -> StaticKeys:
+        return cls(load_public_keys(paths))
+
+    def candidates(self, kid: str | None, algorithm: str) -> list[VerificationKey]:
+        return [k for k in self.keys if k.suits(algorithm)]
+
+
+class JwksUnavailable(Exception):
+    """The JWKS URL did not give a key set."""
+
+
+def parse_jwks(document: object) -> list[VerificationKey]:
+    """The signing keys of a JWK Set that suit RS256 or ES256; other keys (HMAC `oct`,
+    encryption keys, other curves, short RSA keys, malformed entries) are left out."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise JwksUnavailable("not a JWK Set (no 'keys' list)")
+    keys = []
+    for jwk in document["keys"]:
+        if not isinstance(jwk, dict):
+            continue
+        kty, kid, alg = jwk.get("kty"), jwk.get("kid"), jwk.get("alg")
+        if jwk.get("use", "sig") != "sig" or (alg is not None and alg not in SUPPORTED_ALGORITHMS):
+            continue
+        if kid is not None and not isinstance(kid, str):
+            continue
+        try:
+            if kty == "RSA":
+                loaded: object = RSAAlgorithm.from_jwk(jwk)
+            elif kty == "EC":
+                loaded = ECAlgorithm.from_jwk(jwk)
+            else:
+                continue
+            key = usable_public_key(loaded)
+        except (jwt.PyJWTError, ValueError, TypeError) as e:
+            log.warning("JWKS: key %s left out: %s", _shown(kid), e)
+            continue
+        keys.append(VerificationKey(key, kid=kid, algorithm=alg))
+    return keys
+
+
+class JwksKeys:
+    """Keys from a JWKS URL, fetched with httpx when first needed and cached.
+
+    The set is fetched again when it is older than `cache_ttl_s`, or when a token names
+    a `kid` the cache does not hold (key rotation); but never sooner than
+    `min_refresh_interval_s` after the previous attempt, whatever tokens arrive, so
+    tokens with made-up key ids cannot make us hammer the endpoint. A failed refresh
+    keeps the keys fetched before; with none, tokens are refused (InvalidToken).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refresh_interval_s: float = 30.0,
+        cache_ttl_s: float = 300.0,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self._min_refresh_interval_s = min_refresh_interval_s
+        self._cache_ttl_s = cache_ttl_s
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: tuple[VerificationKey, ...] | None = None
+        self._fetched_at = 0.0
+        self._attempted_at: float | None = None
+
+    def candidates(self, kid: str | None, algorithm: str) -> list[VerificationKey]:
+        keys = self._keys_for(kid)
+        return [k for k in keys if (kid is None or k.kid == kid) and k.suits(algorithm)]
+
+    def _fresh(self, kid: str | None) -> tuple[VerificationKey, ...] | None:
+        keys = self._keys
+        if keys is None or self._clock() - self._fetched_at >= self._cache_ttl_s:
+            return None
+        if kid is not None and all(k.kid != kid for k in keys):
+            return None
+        return keys
+
+    def _keys_for(self, kid: str | None) -> tuple[VerificationKey, ...]:
+        keys = self._fresh(kid)
+        if keys is not None:
+            return keys
+        with self._lock:
+            keys = self._fresh(kid)  # another thread may just have fetched them
+            if keys is not None:
+                return keys
+            now = self._clock()
+            if (
+                self._attempted_at is None
+                or now - self._attempted_at >= self._min_refresh_interval_s
+            ):
+                self._attempted_at = now
+                try:
+                    self._keys = tuple(self._fetch())
+                    self._fetched_at = now
+                except JwksUnavailable as e:
+                    log.error("JWKS %s: cannot fetch the signing keys: %s", self.url, e)
+            if self._keys is None:
+                raise InvalidToken(
+                    "invalid bearer token: the authorization server's signing keys are unavailable"
+                )
+            return self._keys
+
+    def _fetch(self) -> list[VerificationKey]:
+        deadline = time.monotonic() + self._timeout_s
+        body = bytearray()
+        try:
+            with (
+                httpx.Client(timeout=self._timeout_s, follow_redirects=False) as client,
+                client.stream("GET", self.url, headers={"Accept": "application/json"}) as r,
+            ):
+                if r.status_code != 200:
+                    raise JwksUnavailable(f"HTTP {r.status_code}")
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_JWKS_BYTES:
+                        raise JwksUnavailable(f"larger than {MAX_JWKS_BYTES} bytes")
+                    if time.monotonic() > deadline:
+                        raise JwksUnavailable(f"took longer than {self._timeout_s} s")
+        except httpx.HTTPError as e:
+            raise JwksUnavailable(f"{type(e).__name__}: {e}") from None
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise JwksUnavailable("the response is not JSON") from None
+        keys = parse_jwks(document)
+        if not keys:
+            log.warning("JWKS %s holds no RS256 or ES256 signing key", self.url)
+        return keys
+
+
+class OAuthTokenVerifier:
+    """Verifies an OAuth2 authorization server's bearer JWTs (RFC 9068 access tokens):
+    signature by one of `keys` with an allowed algorithm (RS256, ES256; never `none` or
+    HMAC), `iss`, `aud`, `exp` and `sub` required, `nbf` and `iat` checked when present,
+    all with `leeway_s` of clock skew; then the party and roles claims (their names are
+    configurable; roles as a list or a space-separated string like `scope`)."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_s: float = 30,
+        algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
+        party_claim: str = "party",
+        roles_claim: str = "roles",
+    ) -> None:
+        self._algorithms = tuple(algorithms)
+        unsupported = [a for a in self._algorithms if a not in SUPPORTED_ALGORITHMS]
+        if unsupported or not self._algorithms:
+            raise ValueError(
+                f"token algorithms must be among {', '.join(SUPPORTED_ALGORITHMS)}; "
+                f"got {', '.join(self._algorithms) or 'none'}"
+            )
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway_s = leeway_s
+        self._party_claim = party_claim
+        self._roles_claim = roles_claim
+
+    def verify(self, token: str) -> Caller:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as e:
+            raise InvalidToken(f"invalid bearer token: {e}") from None
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if not isinstance(algorithm, str) or algorithm not in self._algorithms:
+            raise InvalidToken(
+                f"invalid bearer token: the algorithm {_shown(algorithm)} is not allowed "
+                f"(allowed: {', '.join(self._algorithms)})"
+            )
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("invalid bearer token: the key id (kid) must be a string")
+        candidates = self._keys.candidates(kid, algorithm)
+        if not candidates:
+            named = f"with key id {_shown(kid)} " if kid is not None else ""
+            raise InvalidToken(
+                f"invalid bearer token: no {algorithm} key {named}to verify it "
+                "(unknown to the authorization server)"
+            )
+        for candidate in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    candidate.key,
+                    algorithms=[algorithm],
+                    issuer=self._issuer,
+                    audience=self._audience,
+                    leeway=self._leeway_s,
+                    options={"require": ["exp", "iss", "aud", "sub"]},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError as e:
+                raise InvalidToken(f"invalid bearer token: {e}") from None
+            return self._caller(claims)
+        raise InvalidToken("invalid bearer token: signature verification failed")
+
+    def _caller(self, claims: dict[str, Any]) -> Caller:
+        iat = claims.get("iat")
+        if iat is not None:
+            if not isinstance(iat, int | float) or isinstance(iat, bool):
+                raise InvalidToken("invalid bearer token: 'iat' must be a number")
+            if iat > time.time() + self._leeway_s:
+                raise InvalidToken("invalid bearer token: issued in the future (iat)")
+        party = claims.get(self._party_claim)
+        if not isinstance(party, str) or not party.strip():
+            raise InvalidToken(
+                f"invalid bearer token: no {self._party_claim!r} claim naming the party"
+            )
+        roles = claims.get(self._roles_claim)
+        if isinstance(roles, str):
+            names = roles.split()
+        elif isinstance(roles, list) and all(isinstance(r, str) for r in roles):
+            names = roles
+        else:
+            raise InvalidToken(
+                f"invalid bearer token: the {self._roles_claim!r} claim must be a list of "
+                "role names or a space-separated string"
+            )
+        try:
+            parsed = frozenset(role_name(r) for r in names)
+        except InvalidInput as e:
+            message = e.problems[0][1]
+            raise InvalidToken(
+                f"invalid bearer token: the {self._roles_claim!r} claim: {message}"
+            ) from None
         return Caller(subject=str(claims["sub"]), party_id=party, roles=parsed)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from .conflicts import Overlap, Separation, volumes_conflict
-from .geometry import FrameFactory, PlanarFootprint, footprint_center, planar
+from .geometry import FrameFactory, PlanarFootprint, footprint_center, overlap_outline, planar
 from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
-from .volumes import Footprint, Volume4D
+from .volumes import Footprint, Polygon, Volume4D
 
 
 class ConflictKind(StrEnum):
@@ -70,13 +70,15 @@ class RequiredReview:
 
 @dataclass(frozen=True, slots=True)
 class NoticeTarget:
-    """A partner to notify: its zone entered, by which volume, where and when."""
+    """A partner to notify: its zone entered, by which volume, when, how high and where
+    (`outline`: the part of the zone the volume comes near, when it can be drawn)."""
 
     party_id: str
     agreement_id: str
     zone_id: str
     volume_index: int
     overlap: Overlap
+    outline: Polygon | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,10 @@ class VolumeFrame:
             hit = self._cache[id(footprint)] = (footprint, planar(footprint, self._frame))
         return hit[1]
 
+    def outline(self, a: Footprint, b: Footprint, separation_m: float) -> Polygon | None:
+        """See `geometry.overlap_outline`, in this frame."""
+        return overlap_outline(self(a), self(b), separation_m, self._frame)
+
 
 def assess(
     volumes: Sequence[Volume4D],
@@ -209,8 +215,11 @@ def assess(
                     if zone.id not in zone_ids:
                         zone_ids.append(zone.id)
                 elif zone.kind is ZoneKind.NOTIFY:
+                    outline = project.outline(
+                        volume.footprint, zone.footprint, separation.horizontal_m
+                    )
                     notices.append(
-                        NoticeTarget(zone.party_id, agreement.id, zone.id, index, overlap)
+                        NoticeTarget(zone.party_id, agreement.id, zone.id, index, overlap, outline)
                     )
         for operation in others:
             separation = relations.separation_with(operation.party_id)

@@ -115,6 +115,30 @@ def footprint_within(inner: PlanarFootprint, outer: PlanarFootprint) -> bool:
     return bool(shapely.covers(outer_geom, inner_geom))
 
 
+def overlap_outline(
+    a: PlanarFootprint, b: PlanarFootprint, separation_m: float, frame: LocalFrame
+) -> Polygon | None:
+    """The outline (convex hull) of where `b` comes within `separation_m` of `a`, back in
+    degrees: what a notice may say of where a plan enters a zone. None if they are apart."""
+    ga = shapely.buffer(a.core, a.radius_m + separation_m, quad_segs=_SEGMENTS_PER_QUARTER)
+    gb = (
+        shapely.buffer(b.core, b.radius_m, quad_segs=_SEGMENTS_PER_QUARTER)
+        if b.radius_m
+        else b.core
+    )
+    hull = shapely.convex_hull(shapely.intersection(ga, gb))
+    if hull.is_empty or hull.geom_type != "Polygon" or hull.area <= 0:
+        return None
+    ring = shapely.simplify(hull, 1.0).exterior.coords[:-1]
+    lngs, lats = frame.to_lnglat([x for x, _ in ring], [y for _, y in ring])
+    try:
+        return Polygon(
+            tuple(LatLng(float(lat), float(lng)) for lat, lng in zip(lats, lngs, strict=True))
+        )
+    except InvalidInput:  # a sliver too thin to outline: the notice gives band and window only
+        return None
+
+
 def overlap_area_m2(a: PlanarFootprint, b: PlanarFootprint) -> float:
     """Area shared by the two footprints (circles approximated with 64 segments)."""
     ga = a.core.buffer(a.radius_m, quad_segs=16) if a.radius_m else a.core

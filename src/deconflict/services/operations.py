@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from deconflict.domain.assessment import Assessment, ConflictKind, Relations, VolumeFrame, assess
 from deconflict.domain.conflicts import volume_within
@@ -21,11 +22,14 @@ from deconflict.domain.model import FINAL_STATES, Caller, OperationState, Role
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.review import CaseState, ReviewCase
 from deconflict.domain.review import operation_state as review_state
+from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import SearchLimits, suggest
 from deconflict.domain.volumes import TimeWindow, Volume4D
 
 from .access import require
 from .context import ServiceContext
+from .events import emit
+from .notices import issue_notices, withdrawal_notices
 from .ports import Page, Transaction, UnitOfWork
 
 
@@ -103,10 +107,42 @@ def check_volumes(
     return assessment.seen_by(caller.party_id)
 
 
-def _record_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
-    version = operation.current
-    for notice in version.assessment.notices:
-        tx.notices.add(ctx.new_id(), operation.id, version.number, notice, ctx.clock())
+def operation_payload(operation: Operation) -> dict[str, Any]:
+    """What an event tells the owner about its own operation."""
+    return {
+        "operation_id": operation.id,
+        "name": operation.name,
+        "version": operation.current.number,
+        "state": operation.state.value,
+    }
+
+
+def review_payload(case: ReviewCase) -> dict[str, Any]:
+    """What an event tells a reviewer about a case addressed to it."""
+    return {
+        "case_id": case.id,
+        "operation_id": case.operation_id,
+        "version": case.version,
+        "submitter_party_id": case.submitter_party_id,
+        "case_state": case.state.value,
+        "stage": case.stage.name if case.is_open else None,
+    }
+
+
+def decision_payload(case: ReviewCase, operation: Operation) -> dict[str, Any]:
+    """What an event tells the submitter about a decision on its operation."""
+    last = case.decisions[-1] if case.decisions else None
+    return {
+        "case_id": case.id,
+        "operation_id": operation.id,
+        "version": case.version,
+        "reviewer_party_id": case.reviewer_party_id,
+        "case_state": case.state.value,
+        "operation_state": operation.state.value,
+        "decision": None if last is None or last.decision is None else last.decision.value,
+        "comment": "" if last is None else last.comment,
+        "automatic": bool(last and last.automatic),
+    }
 
 
 def _new_version(
@@ -246,8 +282,30 @@ def store_version(
         tx.operations.save(operation)
     for case in cases:
         tx.reviews.add(case)
-    _record_notices(tx, ctx, operation)
+    issue_notices(tx, ctx, operation)
     _suggest(tx, ctx, operation, cases)
+    volumes = operation.current.volumes
+    kind = EventType.OPERATION_CREATED if previous is None else EventType.OPERATION_CHANGED
+    emit(tx, ctx, kind, operation.party_id, operation_payload(operation), volumes)
+    for case in cases:
+        if case.is_open:
+            emit(
+                tx,
+                ctx,
+                EventType.REVIEW_REQUESTED,
+                case.reviewer_party_id,
+                review_payload(case),
+                volumes,
+            )
+        else:
+            emit(
+                tx,
+                ctx,
+                EventType.REVIEW_DECIDED,
+                operation.party_id,
+                decision_payload(case, operation),
+                volumes,
+            )
 
 
 def submit_operation(
@@ -333,10 +391,28 @@ def withdraw_operation(
         operation = own_operation(tx, caller, operation_id)
         operation.withdraw()
         tx.operations.save(operation)
+        volumes = operation.current.volumes
         for case in tx.reviews.of_operation(operation.id):
             if case.is_open:
                 case.end(CaseState.WITHDRAWN, ctx.clock())
                 tx.reviews.save(case)
+                emit(
+                    tx,
+                    ctx,
+                    EventType.OPERATION_WITHDRAWN,
+                    case.reviewer_party_id,
+                    review_payload(case),
+                    volumes,
+                )
+        withdrawal_notices(tx, ctx, operation)
+        emit(
+            tx,
+            ctx,
+            EventType.OPERATION_WITHDRAWN,
+            operation.party_id,
+            operation_payload(operation),
+            volumes,
+        )
         return operation
 
     return uow.run(work)

@@ -5,16 +5,18 @@ The SQL adapter implements these; unit tests use the in-memory fakes in tests/fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from deconflict.domain.assessment import NoticeTarget, OperationCandidate
+from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import Agreement, OperationState, Party, Zone
+from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation
 from deconflict.domain.review import ReviewCase
+from deconflict.domain.subscription import Delivery, Event, OutboxEvent, Subscription
 from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 
@@ -116,15 +118,70 @@ class SuggestionRepository(Protocol):
 
 
 class NoticeRepository(Protocol):
-    def add(
-        self,
-        notice_id: str,
-        operation_id: str,
-        version: int,
-        target: NoticeTarget,
-        created_at: datetime,
-    ) -> None: ...
-    def count_for(self, recipient_party_id: str) -> int: ...
+    def add(self, notice: Notice) -> None: ...
+    def get(self, notice_id: str) -> Notice | None: ...
+    def save(self, notice: Notice) -> None:
+        """Stores the acknowledgement of a notice already added."""
+        ...
+
+    def for_recipient(self, party_id: str, page: Page) -> list[Notice]:
+        """Notices addressed to the party, newest first."""
+        ...
+
+    def of_operation(self, operation_id: str) -> list[Notice]:
+        """Every notice about one operation, oldest first."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    def add(self, subscription: Subscription) -> None: ...
+    def get(self, subscription_id: str) -> Subscription | None: ...
+    def delete(self, subscription_id: str) -> None: ...
+    def of_party(self, party_id: str) -> list[Subscription]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery leased to one dispatcher: send it, then report the outcome."""
+
+    event: OutboxEvent
+    url: str
+    secret: str
+    attempts: int
+
+
+class OutboxRepository(Protocol):
+    def append(self, subscription: Subscription, event: Event, now: datetime) -> OutboxEvent:
+        """Stores the event as the subscription's next in sequence (bumping its counter)
+        and, for a webhook subscription, a pending delivery due now."""
+        ...
+
+    def events_after(
+        self, party_id: str, positions: Mapping[str, int], limit: int
+    ) -> list[OutboxEvent]:
+        """The party's events past the given per-subscription positions (0 where absent),
+        in each subscription's order."""
+        ...
+
+    def any_due(self, now: datetime) -> bool:
+        """Whether some pending delivery is due and free (a cheap read before claiming)."""
+        ...
+
+    def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[ClaimedDelivery]:
+        """Leases due pending deliveries to `owner`: at most one per subscription, the
+        earliest pending one, so each subscription's events go out in order."""
+        ...
+
+    def delivered(self, event_id: int, owner: str, now: datetime) -> None: ...
+    def failed(
+        self, event_id: int, owner: str, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        """Records a failed attempt: retried at `next_attempt_at`, or dead when None."""
+        ...
+
+    def deliveries(self, subscription_id: str, page: Page) -> list[Delivery]: ...
 
 
 class Transaction(Protocol):
@@ -137,6 +194,8 @@ class Transaction(Protocol):
     reviews: ReviewRepository
     suggestions: SuggestionRepository
     notices: NoticeRepository
+    subscriptions: SubscriptionRepository
+    outbox: OutboxRepository
 
 
 class UnitOfWork(Protocol):

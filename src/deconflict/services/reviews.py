@@ -12,11 +12,19 @@ from deconflict.domain.model import Caller, OperationState, Role
 from deconflict.domain.operation import Operation
 from deconflict.domain.review import CaseState, Conditions, Decision, Proposal, ReviewCase
 from deconflict.domain.review import operation_state as review_state
+from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import Suggestion
 
 from .access import require
 from .context import ServiceContext
-from .operations import OperationCommand, Submission, new_version, validate_volumes
+from .events import emit
+from .operations import (
+    OperationCommand,
+    Submission,
+    decision_payload,
+    new_version,
+    validate_volumes,
+)
 from .ports import Page, Transaction, UnitOfWork
 
 
@@ -46,9 +54,11 @@ class History:
     viewer_party_id: str
 
 
-def _settle(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
-    """Brings the operation's state in line with the cases of its current version; a
-    rejection cancels the other reviewers' open cases."""
+def _settle(
+    tx: Transaction, ctx: ServiceContext, operation: Operation, decided: ReviewCase
+) -> None:
+    """Brings the operation's state in line with the cases of its current version (a
+    rejection cancels the other reviewers' open cases) and tells the submitter."""
     cases = tx.reviews.of_operation(operation.id, operation.current.number)
     state = review_state(cases)
     if state is OperationState.REJECTED:
@@ -59,6 +69,14 @@ def _settle(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
     if operation.state is OperationState.IN_REVIEW and state is not OperationState.IN_REVIEW:
         operation.settle(state)
         tx.operations.save(operation)
+    emit(
+        tx,
+        ctx,
+        EventType.REVIEW_DECIDED,
+        operation.party_id,
+        decision_payload(decided, operation),
+        operation.versions[decided.version - 1].volumes,
+    )
 
 
 def process_deadlines(uow: UnitOfWork, ctx: ServiceContext, limit: int = 200) -> int:
@@ -73,7 +91,7 @@ def process_deadlines(uow: UnitOfWork, ctx: ServiceContext, limit: int = 200) ->
                 tx.reviews.save(case)
                 operation = tx.operations.get(case.operation_id)
                 if operation is not None and operation.current.number == case.version:
-                    _settle(tx, ctx, operation)
+                    _settle(tx, ctx, operation, case)
                 moved += 1
         return moved
 
@@ -189,7 +207,7 @@ def decide(
             proposal=proposal,
         )
         tx.reviews.save(case)
-        _settle(tx, ctx, operation)
+        _settle(tx, ctx, operation, case)
         return _view(tx, case, operation, caller.party_id)
 
     return uow.run(work)

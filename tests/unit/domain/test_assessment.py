@@ -219,7 +219,9 @@ def test_notify_zone_of_a_partner_gives_a_notice(kind: AgreementKind) -> None:
     assert result.state is OperationState.APPROVED
     (conflict,) = result.conflicts
     assert conflict.kind is ConflictKind.NOTIFY_ZONE
-    assert result.notices == (NoticeTarget(PARTNER, partnership.id, "z1", 0, conflict.overlap),)
+    [notice] = result.notices
+    assert notice == NoticeTarget(PARTNER, partnership.id, "z1", 0, conflict.overlap, notice.outline)
+    assert notice.outline is not None, "a notice outlines where the plan comes near the zone"
 
 
 def test_notify_zone_of_a_non_partner_is_not_reported() -> None:

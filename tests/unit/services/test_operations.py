@@ -253,16 +253,21 @@ def test_a_partners_notify_zone_records_a_notice_and_approves(world: World) -> N
     assert operation.state is OperationState.APPROVED
     assert kinds(submission.assessment) == [ConflictKind.NOTIFY_ZONE]
     [notice] = world.uow.store.notices.values()
-    assert (notice.operation_id, notice.version) == (operation.id, 1)
-    assert (notice.target.party_id, notice.target.agreement_id, notice.target.zone_id) == (
+    assert (notice.operation_id, notice.version, notice.kind.value) == (operation.id, 1, "entry")
+    assert (notice.recipient_party_id, notice.agreement_id, notice.zone_id) == (
         world.bravo,
         agreement.id,
         zone.id,
     )
-    assert notice.target.volume_index == 1
-    assert submission.assessment.notices == (notice.target,)
-    assert world.uow.run(lambda tx: tx.notices.count_for(world.bravo)) == 1
-    assert world.uow.run(lambda tx: tx.notices.count_for(world.alpha)) == 0
+    [target] = submission.assessment.notices
+    assert target.volume_index == 1
+    assert (notice.altitude, notice.time) == (target.overlap.altitude, target.overlap.time)
+    assert notice.outline is not None, "the notice outlines where the plan enters the zone"
+    page = Page(limit=10)
+    assert [
+        n.id for n in world.uow.run(lambda tx: tx.notices.for_recipient(world.bravo, page))
+    ] == [notice.id]
+    assert world.uow.run(lambda tx: tx.notices.for_recipient(world.alpha, page)) == []
 
 
 def test_another_partys_operation_is_a_conflict_shown_without_its_identity(
@@ -357,9 +362,9 @@ def test_an_update_records_notices_for_the_new_version(world: World) -> None:
     operations.update_operation(
         world.uow, world.ctx, submitter(world.alpha), first.id, command(volume())
     )
-    assert [(n.operation_id, n.version) for n in world.uow.store.notices.values()] == [
-        (first.id, 2)
-    ]
+    assert [
+        (n.operation_id, n.version, n.kind.value) for n in world.uow.store.notices.values()
+    ] == [(first.id, 2, "entry")]
 
 
 def test_an_operations_earlier_version_never_conflicts_with_its_update(world: World) -> None:

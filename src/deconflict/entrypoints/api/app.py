@@ -17,10 +17,11 @@ from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 from deconflict.services.reviews import process_deadlines
 
+from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
-from .routes import operations, registry, reviews
+from .routes import events, operations, registry, reviews
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         interval_s = built.settings.deadline_interval_s
         task = asyncio.create_task(_act_on_deadlines(built, interval_s)) if interval_s > 0 else None
+        dispatcher = Dispatcher(built) if built.settings.dispatch_in_process else None
+        if dispatcher is not None:
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            await run_in_threadpool(dispatcher.stop)
         if task is not None:
             task.cancel()
             with suppress(asyncio.CancelledError):
@@ -74,6 +80,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(registry.router)
     app.include_router(operations.router)
     app.include_router(reviews.router)
+    app.include_router(events.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:

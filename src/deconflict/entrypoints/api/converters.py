@@ -17,8 +17,10 @@ from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChai
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Agreement, Party, Zone
+from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.review import Conditions, Decision, Proposal, ReviewCase
+from deconflict.domain.subscription import Delivery, OutboxEvent, Subscription
 from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import (
     AltitudeBand,
@@ -31,6 +33,7 @@ from deconflict.domain.volumes import (
     Volume4D,
 )
 from deconflict.services.reviews import CaseView, DecisionCommand, History
+from deconflict.services.subscriptions import SubscriptionCreate
 
 from . import schemas as s
 
@@ -650,4 +653,80 @@ def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
             )
             for v in op.versions
         ],
+    )
+
+
+# ---- notices, subscriptions, events ---------------------------------------------------
+
+
+def notice_to_api(n: Notice, submitter_name: str) -> s.NoticeRecord:
+    outline = footprint_to_api(n.outline) if n.outline is not None else None
+    return s.NoticeRecord(
+        id=n.id,
+        kind=n.kind.value,
+        reference=n.operation_id,
+        version=n.version,
+        submitter_party_id=n.submitter_party_id,
+        submitter_name=submitter_name,
+        recipient_party_id=n.recipient_party_id,
+        zone_id=n.zone_id,
+        outline=outline if isinstance(outline, s.PolygonFootprint) else None,
+        altitude_lower_m=None if n.altitude is None else n.altitude.lower_m,
+        altitude_upper_m=None if n.altitude is None else n.altitude.upper_m,
+        altitude_reference=None if n.altitude is None else n.altitude.reference.value,
+        time_start=None if n.time is None else n.time.start,
+        time_end=None if n.time is None else n.time.end,
+        created_at=n.created_at,
+        ack=n.ack.value,
+        ack_comment=n.ack_comment,
+        acked_at=n.acked_at,
+    )
+
+
+def subscription_from_api(body: s.SubscriptionCreate) -> SubscriptionCreate:
+    loc: Loc = ("body",)
+    volume = Volume4D(
+        footprint_from_api(body.area, (*loc, "area")),
+        _band(body.altitude_lower_m, body.altitude_upper_m, "W84", loc),
+        _window(body.time_start, body.time_end, loc),
+    )
+    return SubscriptionCreate(volume, body.webhook_url)
+
+
+def subscription_to_api(x: Subscription, *, with_secret: bool = False) -> s.SubscriptionPublic:
+    return s.SubscriptionPublic(
+        id=x.id,
+        party_id=x.party_id,
+        area=footprint_to_api(x.volume.footprint),
+        altitude_lower_m=x.volume.altitude.lower_m,
+        altitude_upper_m=x.volume.altitude.upper_m,
+        time_start=x.volume.time.start,
+        time_end=x.volume.time.end,
+        webhook_url=x.webhook_url,
+        created_at=x.created_at,
+        next_sequence=x.next_sequence,
+        secret=x.secret if with_secret else None,
+    )
+
+
+def event_to_api(e: OutboxEvent) -> s.EventPublic:
+    return s.EventPublic(
+        id=e.id,
+        type=e.type.value,
+        subscription_id=e.subscription_id,
+        sequence=e.sequence,
+        created_at=e.created_at,
+        payload=e.payload,
+    )
+
+
+def delivery_to_api(d: Delivery) -> s.DeliveryPublic:
+    return s.DeliveryPublic(
+        event=event_to_api(d.event),
+        url=d.url,
+        state=d.state.value,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        last_error=d.last_error,
+        delivered_at=d.delivered_at,
     )

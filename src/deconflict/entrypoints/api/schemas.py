@@ -469,3 +469,79 @@ class HistoryPublic(BaseModel):
     party_id: str
     state: str
     versions: list[HistoryVersion]
+
+
+# ---- notices, subscriptions, events ---------------------------------------------------
+
+
+class NoticeRecord(BaseModel):
+    """A notice as its recipient (and the submitting party) sees it: where, how high and
+    when the plan enters the recipient's zone, who sent it and a reference; nothing else."""
+
+    id: str
+    kind: Literal["entry", "update", "cleared", "withdrawal"]
+    reference: str = Field(description="Stable across versions and follow-up notices")
+    version: int
+    submitter_party_id: str
+    submitter_name: str
+    recipient_party_id: str
+    zone_id: str
+    outline: PolygonFootprint | None
+    altitude_lower_m: float | None
+    altitude_upper_m: float | None
+    altitude_reference: str | None
+    time_start: datetime | None
+    time_end: datetime | None
+    created_at: datetime
+    ack: Literal["pending", "acknowledged", "concern"]
+    ack_comment: str
+    acked_at: datetime | None
+
+
+class NoticeAck(Strict):
+    status: Literal["acknowledged", "concern"]
+    comment: str = Field("", max_length=4000, description="Required with 'concern'")
+
+
+class SubscriptionCreate(Strict):
+    area: Footprint
+    altitude_lower_m: AltitudeM = -8000
+    altitude_upper_m: AltitudeM = 100000
+    time_start: AwareDatetime
+    time_end: AwareDatetime
+    webhook_url: str | None = Field(None, max_length=2000)
+
+
+class SubscriptionPublic(BaseModel):
+    id: str
+    party_id: str
+    area: Footprint
+    altitude_lower_m: float
+    altitude_upper_m: float
+    time_start: datetime
+    time_end: datetime
+    webhook_url: str | None
+    created_at: datetime
+    next_sequence: int
+    secret: str | None = Field(
+        None, description="HMAC key of the webhook signatures: returned once, at creation"
+    )
+
+
+class EventPublic(BaseModel):
+    id: int
+    type: str
+    subscription_id: str
+    sequence: int
+    created_at: datetime
+    payload: dict[str, Any]
+
+
+class DeliveryPublic(BaseModel):
+    event: EventPublic
+    url: str
+    state: Literal["pending", "delivered", "dead"]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None

@@ -1,0 +1,190 @@
+"""Notices under deconfliction agreements: issued with each version, follow-ups on
+updates and withdrawals, acknowledged or questioned by their recipient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deconflict.domain.errors import NotFound
+from deconflict.domain.model import Caller, Role
+from deconflict.domain.notice import AckState, Notice, NoticeKind
+from deconflict.domain.operation import Operation
+from deconflict.domain.subscription import EventType
+from deconflict.domain.volumes import Volume4D
+
+from .access import require
+from .context import ServiceContext
+from .events import emit
+from .ports import Page, Transaction, UnitOfWork
+
+
+def notice_payload(notice: Notice) -> dict[str, Any]:
+    """What a notice event carries: the notice's own fields, nothing of the plan beyond."""
+    return {
+        "notice_id": notice.id,
+        "kind": notice.kind.value,
+        "reference": notice.operation_id,
+        "version": notice.version,
+        "submitter_party_id": notice.submitter_party_id,
+        "zone_id": notice.zone_id,
+    }
+
+
+def _volume(notice: Notice) -> list[Volume4D]:
+    if notice.outline is None or notice.altitude is None or notice.time is None:
+        return []
+    return [Volume4D(notice.outline, notice.altitude, notice.time)]
+
+
+def _send(tx: Transaction, ctx: ServiceContext, notice: Notice) -> None:
+    tx.notices.add(notice)
+    volumes = _volume(notice)
+    emit(
+        tx,
+        ctx,
+        EventType.NOTICE_ISSUED,
+        notice.recipient_party_id,
+        notice_payload(notice),
+        volumes or None,
+    )
+
+
+def issue_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
+    """Notices for the operation's new current version: `entry` for a recipient never
+    notified about it, `update` for one notified before, and `cleared` for a recipient
+    whose zone the new version no longer enters."""
+    version = operation.current
+    earlier = tx.notices.of_operation(operation.id)
+    told = {(n.recipient_party_id, n.zone_id) for n in earlier if n.kind is not NoticeKind.CLEARED}
+    now = ctx.clock()
+    reached = set()
+    for target in version.assessment.notices:
+        key = (target.party_id, target.zone_id)
+        reached.add(key)
+        kind = NoticeKind.UPDATE if key in told else NoticeKind.ENTRY
+        _send(
+            tx,
+            ctx,
+            Notice(
+                id=ctx.new_id(),
+                kind=kind,
+                operation_id=operation.id,
+                version=version.number,
+                submitter_party_id=operation.party_id,
+                recipient_party_id=target.party_id,
+                agreement_id=target.agreement_id,
+                zone_id=target.zone_id,
+                outline=target.outline,
+                altitude=target.overlap.altitude,
+                time=target.overlap.time,
+                created_at=now,
+            ),
+        )
+    _follow_up(tx, ctx, operation, earlier, reached, NoticeKind.CLEARED)
+
+
+def _follow_up(
+    tx: Transaction,
+    ctx: ServiceContext,
+    operation: Operation,
+    earlier: list[Notice],
+    keep: set[tuple[str, str]],
+    kind: NoticeKind,
+) -> None:
+    latest: dict[tuple[str, str], Notice] = {}
+    for notice in earlier:
+        latest[(notice.recipient_party_id, notice.zone_id)] = notice
+    for key, last in sorted(latest.items()):
+        if key in keep or last.kind in (NoticeKind.CLEARED, NoticeKind.WITHDRAWAL):
+            continue
+        _send(
+            tx,
+            ctx,
+            Notice(
+                id=ctx.new_id(),
+                kind=kind,
+                operation_id=operation.id,
+                version=operation.current.number,
+                submitter_party_id=operation.party_id,
+                recipient_party_id=last.recipient_party_id,
+                agreement_id=last.agreement_id,
+                zone_id=last.zone_id,
+                outline=None,
+                altitude=None,
+                time=None,
+                created_at=ctx.clock(),
+            ),
+        )
+
+
+def withdrawal_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
+    """A `withdrawal` notice to every recipient still holding a notice about it."""
+    _follow_up(
+        tx, ctx, operation, tx.notices.of_operation(operation.id), set(), NoticeKind.WITHDRAWAL
+    )
+
+
+def _with_names(tx: Transaction, notices: list[Notice]) -> list[tuple[Notice, str]]:
+    names: dict[str, str] = {}
+    for n in notices:
+        if n.submitter_party_id not in names:
+            party = tx.parties.get(n.submitter_party_id)
+            names[n.submitter_party_id] = "" if party is None else party.name
+    return [(n, names[n.submitter_party_id]) for n in notices]
+
+
+def list_notices(uow: UnitOfWork, caller: Caller, page: Page) -> list[tuple[Notice, str]]:
+    """Notices addressed to the caller's party, newest first, with the submitting party's
+    name (`GET /v1/notices`)."""
+    return uow.run(
+        lambda tx: _with_names(tx, tx.notices.for_recipient(caller.party_id, page)), write=False
+    )
+
+
+def sent_notices(uow: UnitOfWork, caller: Caller, operation_id: str) -> list[tuple[Notice, str]]:
+    """The notices about one of the caller's operations, with their acknowledgement state
+    (`GET /v1/operations/{id}/notices`)."""
+
+    def work(tx: Transaction) -> list[tuple[Notice, str]]:
+        operation = tx.operations.get(operation_id)
+        if operation is None or operation.party_id != caller.party_id:
+            raise NotFound(f"no operation {operation_id}")
+        return _with_names(tx, tx.notices.of_operation(operation_id))
+
+    return uow.run(work, write=False)
+
+
+def acknowledge(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    caller: Caller,
+    notice_id: str,
+    state: AckState,
+    comment: str,
+) -> tuple[Notice, str]:
+    """The recipient acknowledges a notice or flags a concern (`POST /v1/notices/{id}/ack`);
+    the submitting party is told by an event."""
+    require(caller, Role.SUBMITTER, Role.REVIEWER, Role.ADMIN, Role.OBSERVER)
+
+    def work(tx: Transaction) -> tuple[Notice, str]:
+        notice = tx.notices.get(notice_id)
+        if notice is None:
+            raise NotFound(f"no notice {notice_id}")
+        notice.acknowledge(caller.party_id, caller.subject, state, comment, ctx.clock())
+        tx.notices.save(notice)
+        emit(
+            tx,
+            ctx,
+            EventType.NOTICE_ANSWERED,
+            notice.submitter_party_id,
+            {
+                "notice_id": notice.id,
+                "operation_id": notice.operation_id,
+                "recipient_party_id": notice.recipient_party_id,
+                "ack": notice.ack.value,
+                "comment": notice.ack_comment,
+            },
+        )
+        return _with_names(tx, [notice])[0]
+
+    return uow.run(work)
