@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +27,11 @@ from deconflict.domain.errors import DomainError, InvalidInput
 from deconflict.domain.model import Caller, Role, role_name
 from deconflict.services import demo as demo_scenario
 from deconflict.services import operations as ops
+from deconflict.services.reviews import process_deadlines
 
 from .api import converters, schemas
 from .api.app import create_app
+from .worker import Dispatcher
 
 app = typer.Typer(
     help="deconflict: pre-flight 4D coordination between airspace parties.", no_args_is_help=True
@@ -331,6 +334,86 @@ def decide(
     stage = case["current_stage"]
     where = "closed" if stage is None else f"now at stage '{case['stages'][stage]['name']}'"
     console.print(f"Recorded. Case {case['id']} is [bold]{case['state']}[/bold], {where}.")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then exit")] = False,
+) -> None:
+    """Deliver webhooks from the outbox (and act on review deadlines) until stopped.
+
+    Run one or more beside API processes started with DECONFLICT_DISPATCH_IN_PROCESS=false;
+    leases keep two workers from sending one delivery at once."""
+    with _container() as container:
+        dispatcher = Dispatcher(container)
+        if once:
+            sent = dispatcher.run_once()
+            process_deadlines(container.uow, container.ctx)
+            dispatcher.stop()
+            console.print(f"{sent} deliveries attempted")
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: dispatcher.stop_soon())
+        console.print(f"worker {dispatcher.owner} delivering webhooks; Ctrl-C to stop")
+        dispatcher.run(on_idle=lambda: process_deadlines(container.uow, container.ctx))
+        dispatcher.stop()
+
+
+@app.command()
+def watch(
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+    cursor: Annotated[str | None, typer.Option(help="Resume after this event id (cursor)")] = None,
+    max_events: Annotated[
+        int | None, typer.Option(min=1, help="Exit after this many events")
+    ] = None,
+) -> None:
+    """Print the caller's events live (server-sent events from /v1/events)."""
+    if not token:
+        errors.print("[red]error:[/red] a bearer token is needed: --token or DECONFLICT_TOKEN")
+        raise typer.Exit(2)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    if cursor:
+        headers["Last-Event-ID"] = cursor
+    seen = 0
+    try:
+        with httpx.stream(
+            "GET",
+            f"{url.rstrip('/')}/v1/events",
+            headers=headers,
+            # The server sends a keep-alive comment every 15 s: a minute of silence is a dead link.
+            timeout=httpx.Timeout(10.0, read=60.0),
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                errors.print(
+                    f"[red]error {response.status_code}:[/red] {response.text}", soft_wrap=True
+                )
+                raise typer.Exit(1)
+            fields: dict[str, str] = {}
+            for line in response.iter_lines():
+                if line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+                    continue
+                if "data" in fields:
+                    event = json.loads(fields["data"])
+                    console.print(
+                        f"{event['created_at']}  [bold]{event['type']}[/bold]  "
+                        f"#{event['sequence']}  {json.dumps(event['payload'], sort_keys=True)}",
+                        soft_wrap=True,
+                        highlight=False,
+                    )
+                    console.print(f"  cursor {fields.get('id', '')}", style="dim", soft_wrap=True)
+                    seen += 1
+                    if max_events is not None and seen >= max_events:
+                        return
+                fields = {}
+    except httpx.HTTPError as e:
+        errors.print(f"[red]error:[/red] cannot reach {url}: {e}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        return
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 from deconflict.adapters.webhooks import HttpWebhookSender
 from deconflict.bootstrap import Container
@@ -41,17 +42,24 @@ class Dispatcher:
         c = self._container
         return dispatch_once(c.uow, c.ctx, self._sender, self.owner, self._policy)
 
-    def run(self) -> None:
-        """Loops until `stop()`: sends what is due, else waits a poll interval."""
+    def run(self, on_idle: Callable[[], object] | None = None) -> None:
+        """Loops until stopped: sends what is due, else runs `on_idle` and waits a poll
+        interval."""
         interval_s = self._container.settings.dispatch_interval_s
         while not self._stop.is_set():
             try:
                 sent = self.run_once()
+                if not sent and on_idle is not None:
+                    on_idle()
             except Exception:  # keep dispatching: one failed round must not stop the next
                 log.exception("webhook dispatch round failed")
                 sent = 0
             if not sent:
                 self._stop.wait(interval_s)
+
+    def stop_soon(self) -> None:
+        """Asks the loop to end after the delivery in flight (safe from a signal handler)."""
+        self._stop.set()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="webhook-dispatcher", daemon=True)

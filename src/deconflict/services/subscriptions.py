@@ -42,7 +42,10 @@ def create_subscription(
 
     The returned subscription carries the signing secret of its webhooks; it is shown
     only here."""
-    check_footprint(command.volume.footprint, ctx.frames, ctx.limits.footprint)
+    try:
+        check_footprint(command.volume.footprint, ctx.frames, ctx.limits.footprint)
+    except InvalidInput as e:  # located under `footprint`: the request calls it `area`
+        raise InvalidInput([(("area", *loc[1:]), msg) for loc, msg in e.problems]) from None
     if command.webhook_url is not None:
         _check_url(command.webhook_url)
 

@@ -220,7 +220,9 @@ def test_notify_zone_of_a_partner_gives_a_notice(kind: AgreementKind) -> None:
     (conflict,) = result.conflicts
     assert conflict.kind is ConflictKind.NOTIFY_ZONE
     [notice] = result.notices
-    assert notice == NoticeTarget(PARTNER, partnership.id, "z1", 0, conflict.overlap, notice.outline)
+    assert notice == NoticeTarget(
+        PARTNER, partnership.id, "z1", 0, conflict.overlap, notice.outline
+    )
     assert notice.outline is not None, "a notice outlines where the plan comes near the zone"
 
 
