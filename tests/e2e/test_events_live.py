@@ -235,3 +235,50 @@ class socket_port:
 
     def __exit__(self, *_: object) -> None:
         self._s.close()
+
+
+def test_two_worker_processes_deliver_each_event_once(
+    settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
+    env.update(DECONFLICT_DATA_DIR=str(settings.data_dir), DECONFLICT_DISPATCH_INTERVAL_S="0.05")
+    if settings.database_url and not settings.database_url.startswith("sqlite"):
+        env["DECONFLICT_DATABASE_URL"] = settings.database_url
+    container = bootstrap(settings)
+    log = tmp_path / "workers.log"
+    try:
+        with serving(create_app(container=container)) as url:
+            _, headers = _party(url, container)
+            lat = 10 + uuid.uuid4().int % 1000 / 100
+            for _ in range(3):  # three subscriptions: three queues for the workers to share
+                made = httpx.post(
+                    f"{url}/v1/subscriptions",
+                    json={**_area(lat), "webhook_url": receiver.url},
+                    headers=headers,
+                )
+                assert made.status_code == 201
+            for hour in range(12):
+                assert (
+                    httpx.post(
+                        f"{url}/v1/operations", json=_operation(lat, hour), headers=headers
+                    ).status_code
+                    == 201
+                )
+        workers = [_process(["worker"], env, log) for _ in range(2)]
+        try:
+            _wait(lambda: len(receiver.accepted) >= 36, "36 deliveries", log, seconds=60)
+            time.sleep(0.5)  # a duplicate would arrive now
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                worker.wait(timeout=20)
+        ids = [r.headers["Deconflict-Event-Id"] for r in receiver.accepted]
+        assert len(ids) == 36
+        assert len(set(ids)) == 36, "no event was delivered twice"
+        owners = {
+            line.split()[1] for line in log.read_text().splitlines() if line.startswith("worker ")
+        }
+        assert len(owners) == 2, "both workers ran"
+    finally:
+        container.close()
