@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from deconflict.bootstrap import Container
 from deconflict.domain.model import Caller
@@ -95,7 +96,7 @@ def _agree(client: TestClient, auth: Auth, kind: str, proposer: str, partner: st
     return agreement_id
 
 
-def _ok(response: Any, status: int = 200) -> Any:
+def _ok(response: Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
 
@@ -131,26 +132,23 @@ class Partners:
         return square_volume(self.lat + AWAY, self.lng, **kwargs)
 
     def submit(self, volume: Json, name: str = "Survey") -> Json:
-        return _ok(
-            self.client.post(
-                "/v1/operations", json=operation(volume, name=name), headers=self.a_headers
-            ),
-            201,
+        body = operation(volume, name=name)
+        created: Json = _ok(
+            self.client.post("/v1/operations", json=body, headers=self.a_headers), 201
         )
+        return created
 
     def update(self, operation_id: str, volume: Json, name: str = "Survey") -> Json:
-        return _ok(
-            self.client.put(
-                f"/v1/operations/{operation_id}",
-                json=operation(volume, name=name),
-                headers=self.a_headers,
-            )
+        body = operation(volume, name=name)
+        updated: Json = _ok(
+            self.client.put(f"/v1/operations/{operation_id}", json=body, headers=self.a_headers)
         )
+        return updated
 
     def withdraw(self, operation_id: str) -> Json:
-        return _ok(
-            self.client.post(f"/v1/operations/{operation_id}/withdraw", headers=self.a_headers)
-        )
+        path = f"/v1/operations/{operation_id}/withdraw"
+        withdrawn: Json = _ok(self.client.post(path, headers=self.a_headers))
+        return withdrawn
 
     def received(self) -> list[Json]:
         """B's notices, newest first."""
@@ -310,9 +308,8 @@ def test_the_recipient_answers_a_notice_once_and_only_the_recipient_may(
     assert [loc[:2] for loc, _ in problems(pending)] == [["body", "status"]]
 
     stranger, _ = _party(p.client, auth, "stranger")
-    assert p.ack(notice["id"], auth(stranger, "submitter"), status="acknowledged").status_code == (
-        404
-    )
+    theirs = p.ack(notice["id"], auth(stranger, "submitter"), status="acknowledged")
+    assert theirs.status_code == 404, "a stranger cannot tell the notice exists"
     own = p.ack(notice["id"], p.a_headers, status="acknowledged")
     assert own.status_code == 404, "the submitter cannot answer its own notice"
     missing = p.ack("no-such-notice", p.b_headers, status="acknowledged")
@@ -385,6 +382,14 @@ def test_new_versions_and_withdrawals_follow_up_on_a_notice(partners: Partners) 
     assert {k: withdrawal[k] for k in EXTENTS} == dict.fromkeys(EXTENTS)
     assert [n["kind"] for n in p.sent(second["id"])] == ["entry", "withdrawal"]
     assert len(p.received()) == 5
+
+
+def test_a_plan_that_leaves_and_re_enters_a_zone_is_a_new_entry(partners: Partners) -> None:
+    p = partners
+    first = p.submit(p.inside())
+    p.update(first["id"], p.outside())
+    p.update(first["id"], p.inside())
+    assert [n["kind"] for n in p.sent(first["id"])] == ["entry", "cleared", "entry"]
 
 
 # ---- subscriptions ---------------------------------------------------------------------
@@ -462,12 +467,12 @@ def test_own_operations_in_the_area_and_window_are_events_numbered_without_gaps(
         (2, "withdrawn"),
     ]
 
-    assert _ok(client.get(f"/v1/subscriptions/{near['id']}", headers=headers))["next_sequence"] == (
-        4
-    )
-    assert _ok(client.get(f"/v1/subscriptions/{wide['id']}", headers=headers))["next_sequence"] == (
-        5
-    )
+    def next_sequence(subscription: Json) -> int:
+        path = f"/v1/subscriptions/{subscription['id']}"
+        number: int = _ok(client.get(path, headers=headers))["next_sequence"]
+        return number
+
+    assert (next_sequence(near), next_sequence(wide)) == (4, 5)
 
 
 def test_another_partys_operations_are_no_events_of_mine(

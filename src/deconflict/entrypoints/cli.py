@@ -21,6 +21,7 @@ from rich.table import Table
 
 from deconflict.adapters.migrate import revision_of, upgrade
 from deconflict.adapters.sql import make_engine
+from deconflict.adapters.tokens import LocalTokensUnavailable
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 from deconflict.domain.errors import DomainError, InvalidInput
@@ -52,7 +53,11 @@ def _settings() -> Settings:
 
 @contextmanager
 def _container() -> Iterator[Container]:
-    container = bootstrap(_settings())
+    try:
+        container = bootstrap(_settings())
+    except (ValueError, LocalTokensUnavailable) as e:  # bad keys or settings: say so plainly
+        errors.print(f"[red]configuration error:[/red] {e}", soft_wrap=True)
+        raise typer.Exit(2) from None
     try:
         yield container
     finally:
@@ -139,7 +144,11 @@ def token(
     if not parsed:
         raise typer.BadParameter("at least one role is needed", param_hint="--roles")
     with _container() as container:
-        typer.echo(container.issuer.mint(party, parsed, ttl, subject))
+        try:
+            typer.echo(container.issuer.mint(party, parsed, ttl, subject))
+        except LocalTokensUnavailable as e:
+            errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
+            raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -55,7 +55,9 @@ def issue_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) ->
     whose zone the new version no longer enters."""
     version = operation.current
     earlier = tx.notices.of_operation(operation.id)
-    told = {(n.recipient_party_id, n.zone_id) for n in earlier if n.kind is not NoticeKind.CLEARED}
+    latest = {(n.recipient_party_id, n.zone_id): n.kind for n in earlier}
+    # A recipient whose last notice cleared it hears of a re-entry as a new `entry`.
+    told = {key for key, kind in latest.items() if kind in (NoticeKind.ENTRY, NoticeKind.UPDATE)}
     now = ctx.clock()
     reached = set()
     for target in version.assessment.notices:
