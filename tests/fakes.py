@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.audit import AuditDraft, AuditEvent, chained
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -44,6 +45,7 @@ from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    AuditRepository,
     ClaimedDelivery,
     NoticeRepository,
     OperationRepository,
@@ -83,6 +85,7 @@ class FakeStore:
     notices: dict[str, Notice] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     events: list[OutboxEvent] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
 
 
 def _page(items: Iterable[_Item], page: Page) -> list[_Item]:
@@ -402,6 +405,27 @@ class FakeOutbox(_Repository):
         return []
 
 
+class FakeAudit(_Repository):
+    def append(self, draft: AuditDraft) -> AuditEvent:
+        self._write()
+        event = chained(self._s.audit[-1] if self._s.audit else None, draft)
+        self._s.audit.append(event)
+        return event
+
+    def concerning(
+        self, party_id: str, page: Page, object_id: str | None = None
+    ) -> list[AuditEvent]:
+        found = [
+            e
+            for e in reversed(self._s.audit)
+            if party_id in e.draft.parties and (object_id is None or e.draft.object_id == object_id)
+        ]
+        return _page(found, page)
+
+    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
+        return [e for e in self._s.audit if e.seq > after_seq][:limit]
+
+
 class FakeTransaction:
     """Implements services.ports.Transaction over one working copy of the store."""
 
@@ -415,6 +439,7 @@ class FakeTransaction:
         self.notices: NoticeRepository = FakeNotices(store, writable)
         self.subscriptions: SubscriptionRepository = FakeSubscriptions(store, writable)
         self.outbox: OutboxRepository = FakeOutbox(store, writable)
+        self.audit: AuditRepository = FakeAudit(store, writable)
 
 
 class FakeUnitOfWork:

@@ -21,6 +21,7 @@ from deconflict.adapters.tokens import (
 from deconflict.config import Settings
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FootprintLimits
+from deconflict.services.audit import record_system
 from deconflict.services.context import Limits, ServiceContext
 
 
@@ -92,8 +93,11 @@ def token_adapters(settings: Settings) -> tuple[Verifier, TokenIssuer | NoLocalI
 def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
     """Builds everything a process needs; with `migrate`, brings the schema up to date.
     Unsafe settings (see `Settings.refuse_unsafe`) or unusable token keys raise
-    ValueError before anything is touched: the server does not start."""
+    ValueError before anything is touched: the server does not start. A development
+    signing key generated here is recorded in the audit log."""
     settings.refuse_unsafe()
+    key_file = settings.effective_signing_key_file
+    new_key = settings.token_mode == "local" and not key_file.exists()  # noqa: S105 (a mode)
     verifier, issuer = token_adapters(settings)
     url = settings.effective_database_url
     if url.startswith("sqlite"):
@@ -101,10 +105,20 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    return Container(
+    container = Container(
         settings=settings,
         uow=SqlUnitOfWork(engine, local_frame),
         ctx=service_context(settings),
         verifier=verifier,
         issuer=issuer,
     )
+    if new_key and isinstance(issuer, TokenIssuer):
+        record_system(
+            container.uow,
+            container.ctx,
+            "key.generated",
+            str(key_file),
+            issuer.key_id,
+            object_type="signing_key",
+        )
+    return container

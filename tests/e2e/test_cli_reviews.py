@@ -39,7 +39,7 @@ def _case(container: Container) -> tuple[str, str]:
     agreement = registry.propose_agreement(
         uow, ctx, operator, registry.AgreementCreate(AgreementKind.COORDINATION, rev_party.id, None)
     )
-    registry.accept_agreement(uow, reviewer, agreement.id)
+    registry.accept_agreement(uow, ctx, reviewer, agreement.id)
     center = LatLng(-50.0, -20.0 + uuid.uuid4().int % 1000 / 100)
     registry.create_zone(
         uow,

@@ -33,7 +33,7 @@ def test_of_two_simultaneous_decisions_on_an_any_stage_exactly_one_is_recorded(
         as_operator,
         registry.AgreementCreate(AgreementKind.COORDINATION, reviewer.id, None),
     )
-    registry.accept_agreement(uow, as_reviewer, agreement.id)
+    registry.accept_agreement(uow, ctx, as_reviewer, agreement.id)
     center = LatLng(-70.0, 10.0 + uuid.uuid4().int % 1000 / 10)
     registry.create_zone(
         uow,

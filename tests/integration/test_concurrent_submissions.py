@@ -17,8 +17,8 @@ from deconflict.bootstrap import Container
 from deconflict.domain.assessment import ConflictKind
 from deconflict.domain.model import Caller, Role
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, TimeWindow, Volume4D
+from deconflict.services import audit, registry
 from deconflict.services import operations as ops
-from deconflict.services import registry
 
 ROUNDS = 25
 Round = tuple[LatLng, TimeWindow, threading.Barrier, dict[str, ops.Submission], list[BaseException]]
@@ -86,6 +86,7 @@ def test_of_two_simultaneous_overlapping_submissions_exactly_one_sees_the_other(
     assert lost == [], f"rounds in which neither submission saw the other: {lost}"
     assert both == [], f"rounds in which both saw each other: {both}"
 
+    assert audit.verify_chain(container.uow)[1] is None, "the audit chain stayed linear"
     with container.uow.engine.connect() as conn:
         for caller in (alpha, bravo):
             stored = conn.execute(

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 
 from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.audit import AuditDraft, AuditEvent, chained
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
@@ -59,6 +60,7 @@ from deconflict.domain.suggestions import Suggestion, SuggestionKind
 from deconflict.domain.volumes import Polygon, Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    AuditRepository,
     ClaimedDelivery,
     NoticeRepository,
     OperationRepository,
@@ -1000,6 +1002,76 @@ class SqlOutbox:
         ]
 
 
+class SqlAudit:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    @staticmethod
+    def _event(row: Row[Any]) -> AuditEvent:
+        draft = AuditDraft(
+            at=row.at,
+            subject=row.subject,
+            party_id=row.party_id,
+            roles=tuple(row.roles),
+            action=row.action,
+            object_type=row.object_type,
+            object_id=row.object_id,
+            before=row.before_digest,
+            after=row.after_digest,
+            parties=tuple(row.parties),
+        )
+        return AuditEvent(row.seq, draft, row.prev_hash, row.hash)
+
+    def append(self, draft: AuditDraft) -> AuditEvent:
+        a = t.audit_events.c
+        last = self._c.execute(select(t.audit_events).order_by(a.seq.desc()).limit(1)).first()
+        # Two writers that read the same tail collide on the primary key: one retries.
+        event = chained(None if last is None else self._event(last), draft)
+        d = event.draft
+        self._c.execute(
+            insert(t.audit_events).values(
+                seq=event.seq,
+                at=d.at,
+                subject=d.subject,
+                party_id=d.party_id,
+                roles=list(d.roles),
+                action=d.action,
+                object_type=d.object_type,
+                object_id=d.object_id,
+                before_digest=d.before,
+                after_digest=d.after,
+                parties=list(d.parties),
+                prev_hash=event.prev_hash,
+                hash=event.hash,
+            )
+        )
+        rows = [{"seq": event.seq, "party_id": p} for p in sorted(set(d.parties))]
+        if rows:
+            self._c.execute(insert(t.audit_parties), rows)
+        return event
+
+    def concerning(
+        self, party_id: str, page: Page, object_id: str | None = None
+    ) -> list[AuditEvent]:
+        a, p = t.audit_events.c, t.audit_parties.c
+        query = (
+            select(t.audit_events)
+            .join(t.audit_parties, p.seq == a.seq)
+            .where(p.party_id == party_id)
+        )
+        if object_id is not None:
+            query = query.where(a.object_id == object_id)
+        query = query.order_by(a.seq.desc()).limit(page.limit).offset(page.offset)
+        return [self._event(r) for r in self._c.execute(query)]
+
+    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
+        a = t.audit_events.c
+        rows = self._c.execute(
+            select(t.audit_events).where(a.seq > after_seq).order_by(a.seq).limit(limit)
+        )
+        return [self._event(r) for r in rows]
+
+
 class SqlTransaction:
     """Implements services.ports.Transaction on one connection."""
 
@@ -1013,6 +1085,7 @@ class SqlTransaction:
         self.notices: NoticeRepository = SqlNotices(conn)
         self.subscriptions: SubscriptionRepository = SqlSubscriptions(conn)
         self.outbox: OutboxRepository = SqlOutbox(conn)
+        self.audit: AuditRepository = SqlAudit(conn)
 
 
 def _retryable(error: DBAPIError) -> bool:

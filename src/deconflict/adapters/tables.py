@@ -278,3 +278,32 @@ deliveries = Table(
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_subscription", "subscription_id", "sequence"),
 )
+
+# Append-only and hash-chained: `seq` counts 1, 2, 3... with no gaps; each row's `hash`
+# covers its fields and the hash before it.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("before_digest", String(64)),
+    Column("after_digest", String(64)),
+    Column("parties", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Who may read which event: one row per concerned party, so listings filter in SQL.
+audit_parties = Table(
+    "audit_parties",
+    metadata,
+    Column("seq", BigInteger, ForeignKey("audit_events.seq"), primary_key=True),
+    Column("party_id", ID, primary_key=True),
+    Index("ix_audit_parties_party_seq", "party_id", "seq"),
+)

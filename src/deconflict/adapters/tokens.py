@@ -75,6 +75,10 @@ class TokenIssuer:
         self._issuer = issuer
         self._audience = audience
 
+    @property
+    def key_id(self) -> str:
+        return self._kid
+
     def mint(
         self, party_id: str, roles: Iterable[str], ttl_s: int, subject: str | None = None
     ) -> str:

@@ -26,6 +26,7 @@ from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 from deconflict.domain.errors import DomainError, InvalidInput
 from deconflict.domain.model import Caller, Role, role_name
+from deconflict.services import audit as audit_log
 from deconflict.services import demo as demo_scenario
 from deconflict.services import operations as ops
 from deconflict.services.reviews import process_deadlines
@@ -145,7 +146,18 @@ def token(
         raise typer.BadParameter("at least one role is needed", param_hint="--roles")
     with _container() as container:
         try:
-            typer.echo(container.issuer.mint(party, parsed, ttl, subject))
+            minted = container.issuer.mint(party, parsed, ttl, subject)
+            grant = (party, tuple(sorted(parsed)), ttl, subject)
+            audit_log.record_system(
+                container.uow,
+                container.ctx,
+                "token.minted",
+                grant,
+                party,
+                object_type="token",
+                parties=[party],
+            )
+            typer.echo(minted)
         except LocalTokensUnavailable as e:
             errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
             raise typer.Exit(2) from None
@@ -423,6 +435,23 @@ def watch(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         return
+
+
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 and name the first broken link if any."""
+    with _container() as container, console.status("Verifying the audit chain..."):
+        count, broken = audit_log.verify_chain(container.uow)
+    if broken is not None:
+        errors.print(
+            f"[red]audit chain broken at event {broken.seq}:[/red] {broken.reason}", soft_wrap=True
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]audit chain intact[/green]: {count} events")
 
 
 def main() -> None:

@@ -151,14 +151,14 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
             DEMO_CHAIN,
         ),
     )
-    registry.accept_agreement(uow, commander, coordination.id)
+    registry.accept_agreement(uow, ctx, commander, coordination.id)
     deconfliction = registry.propose_agreement(
         uow,
         ctx,
         operator,
         registry.AgreementCreate(AgreementKind.DECONFLICTION, parties.neighbour.id, None),
     )
-    registry.accept_agreement(uow, neighbour, deconfliction.id)
+    registry.accept_agreement(uow, ctx, neighbour, deconfliction.id)
 
     def zone(
         by: Caller,

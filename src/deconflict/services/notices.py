@@ -3,6 +3,7 @@ updates and withdrawals, acknowledged or questioned by their recipient."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from deconflict.domain.errors import NotFound
@@ -13,6 +14,7 @@ from deconflict.domain.subscription import EventType
 from deconflict.domain.volumes import Volume4D
 
 from .access import require
+from .audit import record
 from .context import ServiceContext
 from .events import emit
 from .ports import Page, Transaction, UnitOfWork
@@ -36,8 +38,9 @@ def _volume(notice: Notice) -> list[Volume4D]:
     return [Volume4D(notice.outline, notice.altitude, notice.time)]
 
 
-def _send(tx: Transaction, ctx: ServiceContext, notice: Notice) -> None:
+def _send(tx: Transaction, ctx: ServiceContext, caller: Caller, notice: Notice) -> None:
     tx.notices.add(notice)
+    record(tx, ctx, caller, "notice.issued", notice, notice.id, parties=[notice.recipient_party_id])
     volumes = _volume(notice)
     emit(
         tx,
@@ -49,7 +52,9 @@ def _send(tx: Transaction, ctx: ServiceContext, notice: Notice) -> None:
     )
 
 
-def issue_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
+def issue_notices(
+    tx: Transaction, ctx: ServiceContext, caller: Caller, operation: Operation
+) -> None:
     """Notices for the operation's new current version: `entry` for a recipient never
     notified about it, `update` for one notified before, and `cleared` for a recipient
     whose zone the new version no longer enters."""
@@ -67,6 +72,7 @@ def issue_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) ->
         _send(
             tx,
             ctx,
+            caller,
             Notice(
                 id=ctx.new_id(),
                 kind=kind,
@@ -82,12 +88,13 @@ def issue_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) ->
                 created_at=now,
             ),
         )
-    _follow_up(tx, ctx, operation, earlier, reached, NoticeKind.CLEARED)
+    _follow_up(tx, ctx, caller, operation, earlier, reached, NoticeKind.CLEARED)
 
 
 def _follow_up(
     tx: Transaction,
     ctx: ServiceContext,
+    caller: Caller,
     operation: Operation,
     earlier: list[Notice],
     keep: set[tuple[str, str]],
@@ -102,6 +109,7 @@ def _follow_up(
         _send(
             tx,
             ctx,
+            caller,
             Notice(
                 id=ctx.new_id(),
                 kind=kind,
@@ -119,11 +127,12 @@ def _follow_up(
         )
 
 
-def withdrawal_notices(tx: Transaction, ctx: ServiceContext, operation: Operation) -> None:
+def withdrawal_notices(
+    tx: Transaction, ctx: ServiceContext, caller: Caller, operation: Operation
+) -> None:
     """A `withdrawal` notice to every recipient still holding a notice about it."""
-    _follow_up(
-        tx, ctx, operation, tx.notices.of_operation(operation.id), set(), NoticeKind.WITHDRAWAL
-    )
+    earlier = tx.notices.of_operation(operation.id)
+    _follow_up(tx, ctx, caller, operation, earlier, set(), NoticeKind.WITHDRAWAL)
 
 
 def _with_names(tx: Transaction, notices: list[Notice]) -> list[tuple[Notice, str]]:
@@ -172,8 +181,19 @@ def acknowledge(
         notice = tx.notices.get(notice_id)
         if notice is None:
             raise NotFound(f"no notice {notice_id}")
+        before = deepcopy(notice)
         notice.acknowledge(caller.party_id, caller.subject, state, comment, ctx.clock())
         tx.notices.save(notice)
+        record(
+            tx,
+            ctx,
+            caller,
+            "notice.answered",
+            notice,
+            notice.id,
+            before=before,
+            parties=[notice.submitter_party_id],
+        )
         emit(
             tx,
             ctx,

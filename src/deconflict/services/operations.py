@@ -27,6 +27,7 @@ from deconflict.domain.suggestions import SearchLimits, suggest
 from deconflict.domain.volumes import TimeWindow, Volume4D
 
 from .access import require
+from .audit import record
 from .context import ServiceContext
 from .events import emit
 from .notices import issue_notices, withdrawal_notices
@@ -264,25 +265,54 @@ def _suggest(
 
 
 def store_version(
-    tx: Transaction, ctx: ServiceContext, operation: Operation, previous: Operation | None
+    tx: Transaction,
+    ctx: ServiceContext,
+    caller: Caller,
+    operation: Operation,
+    previous: Operation | None,
 ) -> None:
     """Writes an operation whose current version is new: its review cases (settling the
-    version's state), the operation itself, notices and suggestions. `previous` is the
-    operation as stored before this version (None for a new operation)."""
+    version's state), the operation itself, notices, suggestions, events and audit
+    records. `previous` is the operation as stored before (None for a new operation)."""
     cases = _open_cases(tx, ctx, operation, previous)
     if cases:
         operation.settle(review_state(cases))
+    reviewers = [c.reviewer_party_id for c in cases]
     if previous is None:
         tx.operations.add(operation)
+        record(tx, ctx, caller, "operation.submitted", operation, operation.id, parties=reviewers)
     else:
         for case in tx.reviews.of_operation(operation.id):
             if case.is_open:
+                before = deepcopy(case)
                 case.end(CaseState.SUPERSEDED, ctx.clock())
                 tx.reviews.save(case)
+                record(
+                    tx,
+                    ctx,
+                    caller,
+                    "review.superseded",
+                    case,
+                    case.id,
+                    before=before,
+                    parties=[case.reviewer_party_id],
+                )
         tx.operations.save(operation)
+        record(
+            tx,
+            ctx,
+            caller,
+            "operation.version",
+            operation,
+            operation.id,
+            before=previous,
+            parties=reviewers,
+        )
     for case in cases:
         tx.reviews.add(case)
-    issue_notices(tx, ctx, operation)
+        action = "review.opened" if case.is_open else "review.auto_approved"
+        record(tx, ctx, caller, action, case, case.id, parties=[case.reviewer_party_id])
+    issue_notices(tx, ctx, caller, operation)
     _suggest(tx, ctx, operation, cases)
     volumes = operation.current.volumes
     kind = EventType.OPERATION_CREATED if previous is None else EventType.OPERATION_CHANGED
@@ -331,7 +361,7 @@ def submit_operation(
             created_at=ctx.clock(),
         )
         operation.add_version(_new_version(tx, ctx, caller, 1, command.volumes))
-        store_version(tx, ctx, operation, None)
+        store_version(tx, ctx, caller, operation, None)
         return Submission(operation, operation.current.assessment.seen_by(caller.party_id))
 
     return uow.run(work)
@@ -357,7 +387,7 @@ def new_version(
     version = _new_version(tx, ctx, caller, len(operation.versions) + 1, command.volumes)
     operation.name, operation.priority = command.name, command.priority
     operation.add_version(version)
-    store_version(tx, ctx, operation, previous)
+    store_version(tx, ctx, caller, operation, previous)
     return Submission(operation, operation.current.assessment.seen_by(caller.party_id))
 
 
@@ -389,6 +419,7 @@ def withdraw_operation(
 
     def work(tx: Transaction) -> Operation:
         operation = own_operation(tx, caller, operation_id)
+        before = deepcopy(operation)
         operation.withdraw()
         tx.operations.save(operation)
         volumes = operation.current.volumes
@@ -396,6 +427,15 @@ def withdraw_operation(
             if case.is_open:
                 case.end(CaseState.WITHDRAWN, ctx.clock())
                 tx.reviews.save(case)
+                record(
+                    tx,
+                    ctx,
+                    caller,
+                    "review.withdrawn",
+                    case,
+                    case.id,
+                    parties=[case.reviewer_party_id],
+                )
                 emit(
                     tx,
                     ctx,
@@ -404,7 +444,8 @@ def withdraw_operation(
                     review_payload(case),
                     volumes,
                 )
-        withdrawal_notices(tx, ctx, operation)
+        withdrawal_notices(tx, ctx, caller, operation)
+        record(tx, ctx, caller, "operation.withdrawn", operation, operation.id, before=before)
         emit(
             tx,
             ctx,

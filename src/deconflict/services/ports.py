@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.audit import AuditDraft, AuditEvent
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import Agreement, OperationState, Party, Zone
 from deconflict.domain.notice import Notice
@@ -184,6 +185,22 @@ class OutboxRepository(Protocol):
     def deliveries(self, subscription_id: str, page: Page) -> list[Delivery]: ...
 
 
+class AuditRepository(Protocol):
+    def append(self, draft: AuditDraft) -> AuditEvent:
+        """Chains the draft after the last stored event and stores it."""
+        ...
+
+    def concerning(
+        self, party_id: str, page: Page, object_id: str | None = None
+    ) -> list[AuditEvent]:
+        """Events about the party, newest first (optionally about one object)."""
+        ...
+
+    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
+        """The whole chain in order, `limit` events after `after_seq`."""
+        ...
+
+
 class Transaction(Protocol):
     """The repositories bound to one open transaction."""
 
@@ -196,6 +213,7 @@ class Transaction(Protocol):
     notices: NoticeRepository
     subscriptions: SubscriptionRepository
     outbox: OutboxRepository
+    audit: AuditRepository
 
 
 class UnitOfWork(Protocol):

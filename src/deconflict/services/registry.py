@@ -21,6 +21,7 @@ from deconflict.domain.model import (
 from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow
 
 from .access import require
+from .audit import record
 from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
 
@@ -37,6 +38,7 @@ def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str
             raise StateConflict(f"a party named {name!r} exists already")
         party = Party(ctx.new_id(), name, ctx.clock())
         tx.parties.add(party)
+        record(tx, ctx, caller, "party.created", party, party.id, parties=[party.id])
         return party
 
     return uow.run(work)
@@ -84,12 +86,23 @@ def propose_agreement(
             review_chain=command.review_chain,
         )
         tx.agreements.add(agreement)
+        record(
+            tx,
+            ctx,
+            caller,
+            "agreement.proposed",
+            agreement,
+            agreement.id,
+            parties=agreement.party_ids,
+        )
         return agreement
 
     return uow.run(work)
 
 
-def accept_agreement(uow: UnitOfWork, caller: Caller, agreement_id: str) -> Agreement:
+def accept_agreement(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, agreement_id: str
+) -> Agreement:
     """The partner's admin accepts a proposed agreement (`POST /v1/agreements/{id}/accept`)."""
     require(caller, Role.ADMIN)
 
@@ -101,6 +114,16 @@ def accept_agreement(uow: UnitOfWork, caller: Caller, agreement_id: str) -> Agre
             raise StateConflict("only the partner that was proposed to can accept")
         accepted = agreement.accepted()
         tx.agreements.save(accepted)
+        record(
+            tx,
+            ctx,
+            caller,
+            "agreement.accepted",
+            accepted,
+            accepted.id,
+            before=agreement,
+            parties=accepted.party_ids,
+        )
         return accepted
 
     return uow.run(work)
@@ -151,6 +174,7 @@ def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: Z
             created_at=ctx.clock(),
         )
         tx.zones.add(zone)
+        record(tx, ctx, caller, "zone.created", zone, zone.id)
         return zone
 
     return uow.run(work)
@@ -187,7 +211,7 @@ def get_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> Zone:
     return uow.run(lambda tx: _visible_zone(tx, caller, zone_id), write=False)
 
 
-def delete_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> None:
+def delete_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, zone_id: str) -> None:
     """Removes one of the caller's own zones (`DELETE /v1/zones/{id}`); admins only."""
     require(caller, Role.ADMIN)
 
@@ -196,5 +220,6 @@ def delete_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> None:
         if zone.party_id != caller.party_id:
             raise StateConflict("only the owning party can delete a zone")
         tx.zones.delete(zone_id)
+        record(tx, ctx, caller, "zone.deleted", zone, zone.id)
 
     uow.run(work)

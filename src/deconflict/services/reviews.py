@@ -4,6 +4,7 @@ deadlines, suggestions and the history both parties read."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 
 from deconflict.domain.assessment import Assessment
@@ -16,6 +17,7 @@ from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import Suggestion
 
 from .access import require
+from .audit import SYSTEM, record
 from .context import ServiceContext
 from .events import emit
 from .operations import (
@@ -87,8 +89,19 @@ def process_deadlines(uow: UnitOfWork, ctx: ServiceContext, limit: int = 200) ->
         now = ctx.clock()
         moved = 0
         for case in tx.reviews.due(now, limit):
+            before = deepcopy(case)
             if case.apply_deadline(now):
                 tx.reviews.save(case)
+                record(
+                    tx,
+                    ctx,
+                    SYSTEM,
+                    "review.deadline",
+                    case,
+                    case.id,
+                    before=before,
+                    parties=[case.reviewer_party_id, case.submitter_party_id],
+                )
                 operation = tx.operations.get(case.operation_id)
                 if operation is not None and operation.current.number == case.version:
                     _settle(tx, ctx, operation, case)
@@ -196,6 +209,7 @@ def decide(
                 raise InvalidInput.at(
                     ("proposal", "suggestion_id"), "no such suggestion for this version"
                 )
+        before = deepcopy(case)
         case.decide(
             party_id=caller.party_id,
             roles=caller.roles,
@@ -207,6 +221,16 @@ def decide(
             proposal=proposal,
         )
         tx.reviews.save(case)
+        record(
+            tx,
+            ctx,
+            caller,
+            "review.decided",
+            case,
+            case.id,
+            before=before,
+            parties=[case.submitter_party_id],
+        )
         _settle(tx, ctx, operation, case)
         return _view(tx, case, operation, caller.party_id)
 

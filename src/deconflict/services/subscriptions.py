@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from deconflict.domain.errors import InvalidInput, NotFound, StateConflict
@@ -13,6 +13,7 @@ from deconflict.domain.model import Caller
 from deconflict.domain.subscription import Delivery, OutboxEvent, Subscription
 from deconflict.domain.volumes import Volume4D
 
+from .audit import record
 from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
 
@@ -63,9 +64,15 @@ def create_subscription(
             created_at=ctx.clock(),
         )
         tx.subscriptions.add(subscription)
+        record(tx, ctx, caller, "subscription.created", _public(subscription), subscription.id)
         return subscription
 
     return uow.run(work)
+
+
+def _public(subscription: Subscription) -> Subscription:
+    """The subscription without its secret: what the audit log fingerprints."""
+    return replace(subscription, secret="")
 
 
 def _own(tx: Transaction, caller: Caller, subscription_id: str) -> Subscription:
@@ -85,12 +92,15 @@ def get_subscription(uow: UnitOfWork, caller: Caller, subscription_id: str) -> S
     return uow.run(lambda tx: _own(tx, caller, subscription_id), write=False)
 
 
-def delete_subscription(uow: UnitOfWork, caller: Caller, subscription_id: str) -> None:
+def delete_subscription(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, subscription_id: str
+) -> None:
     """Ends a subscription with its undelivered events (`DELETE /v1/subscriptions/{id}`)."""
 
     def work(tx: Transaction) -> None:
-        _own(tx, caller, subscription_id)
+        subscription = _own(tx, caller, subscription_id)
         tx.subscriptions.delete(subscription_id)
+        record(tx, ctx, caller, "subscription.deleted", _public(subscription), subscription_id)
 
     uow.run(work)
 

@@ -165,7 +165,7 @@ class World:
             registry.AgreementCreate(kind, partner, separation),
         )
         if accept:
-            agreement = registry.accept_agreement(self.uow, admin(partner), agreement.id)
+            agreement = registry.accept_agreement(self.uow, self.ctx, admin(partner), agreement.id)
         return agreement
 
     def zone(

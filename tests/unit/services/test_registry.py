@@ -51,7 +51,7 @@ def _propose(world: World) -> Prepared:
 
 def _accept(world: World) -> Prepared:
     proposed = world.agree(world.bravo, world.alpha, accept=False)
-    return lambda who: registry.accept_agreement(world.uow, who, proposed.id)
+    return lambda who: registry.accept_agreement(world.uow, world.ctx, who, proposed.id)
 
 
 def _create_zone(world: World) -> Prepared:
@@ -63,7 +63,7 @@ def _create_zone(world: World) -> Prepared:
 
 def _delete_zone(world: World) -> Prepared:
     zone = world.zone(world.alpha, ZoneKind.REVIEW)
-    return lambda who: registry.delete_zone(world.uow, who, zone.id)
+    return lambda who: registry.delete_zone(world.uow, world.ctx, who, zone.id)
 
 
 ADMIN_ACTIONS: dict[str, Callable[[World], Prepared]] = {
@@ -154,7 +154,7 @@ def test_a_proposed_agreement_binds_nobody_until_accepted(world: World) -> None:
 
 def test_the_partner_accepts_and_the_agreement_becomes_active(world: World) -> None:
     proposed = world.agree(world.alpha, world.bravo, accept=False)
-    accepted = registry.accept_agreement(world.uow, admin(world.bravo), proposed.id)
+    accepted = registry.accept_agreement(world.uow, world.ctx, admin(world.bravo), proposed.id)
     assert accepted.state is AgreementState.ACTIVE
     assert world.uow.store.agreements[proposed.id] == accepted
     assert registry.get_agreement(world.uow, caller(world.alpha), proposed.id) == accepted
@@ -163,13 +163,13 @@ def test_the_partner_accepts_and_the_agreement_becomes_active(world: World) -> N
 def test_the_proposer_cannot_accept_its_own_proposal(world: World) -> None:
     proposed = world.agree(world.alpha, world.bravo, accept=False)
     with unchanged(world.uow), pytest.raises(StateConflict, match="partner"):
-        registry.accept_agreement(world.uow, admin(world.alpha), proposed.id)
+        registry.accept_agreement(world.uow, world.ctx, admin(world.alpha), proposed.id)
 
 
 def test_an_unrelated_party_cannot_see_or_accept_an_agreement(world: World) -> None:
     proposed = world.agree(world.alpha, world.bravo, accept=False)
     with unchanged(world.uow), pytest.raises(NotFound):
-        registry.accept_agreement(world.uow, admin(world.charlie), proposed.id)
+        registry.accept_agreement(world.uow, world.ctx, admin(world.charlie), proposed.id)
     with pytest.raises(NotFound):
         registry.get_agreement(world.uow, admin(world.charlie), proposed.id)
     assert registry.list_agreements(world.uow, admin(world.charlie), Page()) == []
@@ -177,13 +177,13 @@ def test_an_unrelated_party_cannot_see_or_accept_an_agreement(world: World) -> N
 
 def test_accepting_an_unknown_agreement_is_not_found(world: World) -> None:
     with unchanged(world.uow), pytest.raises(NotFound):
-        registry.accept_agreement(world.uow, admin(world.bravo), "no-such-agreement")
+        registry.accept_agreement(world.uow, world.ctx, admin(world.bravo), "no-such-agreement")
 
 
 def test_an_agreement_is_accepted_only_once(world: World) -> None:
     agreement = world.agree(world.alpha, world.bravo)
     with unchanged(world.uow), pytest.raises(StateConflict, match="already"):
-        registry.accept_agreement(world.uow, admin(world.bravo), agreement.id)
+        registry.accept_agreement(world.uow, world.ctx, admin(world.bravo), agreement.id)
 
 
 @pytest.mark.parametrize("accepted", [False, True], ids=["proposed", "active"])
@@ -297,7 +297,7 @@ def test_an_unrelated_partys_review_zone_is_not_found(world: World) -> None:
 def test_a_party_deletes_its_own_zone(world: World) -> None:
     zone = world.zone(world.alpha, ZoneKind.REVIEW)
     kept = world.zone(world.alpha, ZoneKind.NOTIFY)
-    registry.delete_zone(world.uow, admin(world.alpha), zone.id)
+    registry.delete_zone(world.uow, world.ctx, admin(world.alpha), zone.id)
     assert list(world.uow.store.zones) == [kept.id]
     with pytest.raises(NotFound):
         registry.get_zone(world.uow, caller(world.alpha), zone.id)
@@ -310,12 +310,12 @@ def test_a_zone_the_caller_may_see_but_not_own_cannot_be_deleted(
     world.agree(world.alpha, world.bravo)
     zone = world.zone(world.bravo, kind)
     with unchanged(world.uow), pytest.raises(StateConflict, match="owning party"):
-        registry.delete_zone(world.uow, admin(world.alpha), zone.id)
+        registry.delete_zone(world.uow, world.ctx, admin(world.alpha), zone.id)
 
 
 def test_deleting_a_zone_the_caller_may_not_see_is_not_found(world: World) -> None:
     zone = world.zone(world.charlie, ZoneKind.REVIEW)
     with unchanged(world.uow), pytest.raises(NotFound):
-        registry.delete_zone(world.uow, admin(world.alpha), zone.id)
+        registry.delete_zone(world.uow, world.ctx, admin(world.alpha), zone.id)
     with unchanged(world.uow), pytest.raises(NotFound):
-        registry.delete_zone(world.uow, admin(world.alpha), "no-such-zone")
+        registry.delete_zone(world.uow, world.ctx, admin(world.alpha), "no-such-zone")

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from deconflict.domain.assessment import Assessment, Conflict, NoticeTarget, RequiredReview
+from deconflict.domain.audit import AuditEvent
 from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
@@ -729,4 +730,22 @@ def delivery_to_api(d: Delivery) -> s.DeliveryPublic:
         next_attempt_at=d.next_attempt_at,
         last_error=d.last_error,
         delivered_at=d.delivered_at,
+    )
+
+
+def audit_to_api(e: AuditEvent) -> s.AuditPublic:
+    d = e.draft
+    return s.AuditPublic(
+        seq=e.seq,
+        at=d.at,
+        subject=d.subject,
+        party_id=d.party_id,
+        roles=list(d.roles),
+        action=d.action,
+        object_type=d.object_type,
+        object_id=d.object_id,
+        before_digest=d.before,
+        after_digest=d.after,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
     )

@@ -545,3 +545,18 @@ class DeliveryPublic(BaseModel):
     next_attempt_at: datetime
     last_error: str | None
     delivered_at: datetime | None
+
+
+class AuditPublic(BaseModel):
+    seq: int
+    at: datetime
+    subject: str
+    party_id: str
+    roles: list[str]
+    action: str
+    object_type: str
+    object_id: str
+    before_digest: str | None
+    after_digest: str | None
+    prev_hash: str
+    hash: str

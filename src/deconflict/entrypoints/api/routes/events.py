@@ -78,8 +78,8 @@ def get_subscription(subscription_id: str, uow: UowDep, caller: CallerDep) -> s.
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["subscriptions"],
 )
-def unsubscribe(subscription_id: str, uow: UowDep, caller: CallerDep) -> None:
-    subscriptions.delete_subscription(uow, caller, subscription_id)
+def unsubscribe(subscription_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> None:
+    subscriptions.delete_subscription(uow, ctx, caller, subscription_id)
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries", tags=["subscriptions"])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from deconflict.domain.model import AgreementKind, ZoneKind
+from deconflict.services import audit as audit_log
 from deconflict.services import registry
 
 from .. import converters as c
@@ -44,9 +47,11 @@ def propose_agreement(
 
 
 @router.post("/agreements/{agreement_id}/accept", tags=["agreements"])
-def accept_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.AgreementPublic:
+def accept_agreement(
+    agreement_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep
+) -> s.AgreementPublic:
     """The partner's admin accepts a proposed agreement."""
-    return c.agreement_to_api(registry.accept_agreement(uow, caller, agreement_id))
+    return c.agreement_to_api(registry.accept_agreement(uow, ctx, caller, agreement_id))
 
 
 @router.get("/agreements", tags=["agreements"])
@@ -81,6 +86,18 @@ def get_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> s.ZonePublic:
 
 
 @router.delete("/zones/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["zones"])
-def delete_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> None:
+def delete_zone(zone_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> None:
     """Removes one of the caller's own zones (admin)."""
-    registry.delete_zone(uow, caller, zone_id)
+    registry.delete_zone(uow, ctx, caller, zone_id)
+
+
+@router.get("/audit", tags=["audit"])
+def audit(
+    uow: UowDep,
+    caller: CallerDep,
+    page: PageDep,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[s.AuditPublic]:
+    """Audit events about the caller's party, newest first (admin). Each carries the hash
+    of the event before it: `deconflict audit verify` checks the whole chain."""
+    return [c.audit_to_api(e) for e in audit_log.list_audit(uow, caller, page, object_id)]
