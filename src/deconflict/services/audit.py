@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 
 from deconflict.domain.audit import AuditDraft, AuditEvent, Break, digest, first_break
-from deconflict.domain.model import Caller, Role
+from deconflict.domain.model import Caller
 
-from .access import require
+from .access import Action, authorize
 from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
 
@@ -69,7 +69,7 @@ def list_audit(
     uow: UnitOfWork, caller: Caller, page: Page, object_id: str | None = None
 ) -> list[AuditEvent]:
     """Audit events about the caller's party, newest first (`GET /v1/audit`); admins only."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.AUDIT_READ)
     return uow.run(lambda tx: tx.audit.concerning(caller.party_id, page, object_id), write=False)
 
 

@@ -19,6 +19,7 @@ class Limits:
     max_volumes: int
     max_window_s: float
     max_page_size: int
+    max_lead_s: float = 20 * 365 * 86400.0
 
 
 def _now() -> datetime:

@@ -7,13 +7,13 @@ from copy import deepcopy
 from typing import Any
 
 from deconflict.domain.errors import NotFound
-from deconflict.domain.model import Caller, Role
+from deconflict.domain.model import Caller
 from deconflict.domain.notice import AckState, Notice, NoticeKind
 from deconflict.domain.operation import Operation
 from deconflict.domain.subscription import EventType
 from deconflict.domain.volumes import Volume4D
 
-from .access import require
+from .access import Action, authorize
 from .audit import record
 from .context import ServiceContext
 from .events import emit
@@ -147,6 +147,7 @@ def _with_names(tx: Transaction, notices: list[Notice]) -> list[tuple[Notice, st
 def list_notices(uow: UnitOfWork, caller: Caller, page: Page) -> list[tuple[Notice, str]]:
     """Notices addressed to the caller's party, newest first, with the submitting party's
     name (`GET /v1/notices`)."""
+    authorize(caller, Action.READ)
     return uow.run(
         lambda tx: _with_names(tx, tx.notices.for_recipient(caller.party_id, page)), write=False
     )
@@ -155,6 +156,7 @@ def list_notices(uow: UnitOfWork, caller: Caller, page: Page) -> list[tuple[Noti
 def sent_notices(uow: UnitOfWork, caller: Caller, operation_id: str) -> list[tuple[Notice, str]]:
     """The notices about one of the caller's operations, with their acknowledgement state
     (`GET /v1/operations/{id}/notices`)."""
+    authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> list[tuple[Notice, str]]:
         operation = tx.operations.get(operation_id)
@@ -175,7 +177,7 @@ def acknowledge(
 ) -> tuple[Notice, str]:
     """The recipient acknowledges a notice or flags a concern (`POST /v1/notices/{id}/ack`);
     the submitting party is told by an event."""
-    require(caller, Role.SUBMITTER, Role.REVIEWER, Role.ADMIN, Role.OBSERVER)
+    authorize(caller, Action.NOTICE_ACK)
 
     def work(tx: Transaction) -> tuple[Notice, str]:
         notice = tx.notices.get(notice_id)

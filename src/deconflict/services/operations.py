@@ -18,7 +18,7 @@ from deconflict.domain.assessment import Assessment, ConflictKind, Relations, Vo
 from deconflict.domain.conflicts import volume_within
 from deconflict.domain.errors import DomainError, InvalidInput, NotFound, StateConflict
 from deconflict.domain.geometry import check_footprint
-from deconflict.domain.model import FINAL_STATES, Caller, OperationState, Role
+from deconflict.domain.model import FINAL_STATES, Caller, OperationState
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.review import CaseState, ReviewCase
 from deconflict.domain.review import operation_state as review_state
@@ -26,7 +26,7 @@ from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import SearchLimits, suggest
 from deconflict.domain.volumes import TimeWindow, Volume4D
 
-from .access import require
+from .access import Action, authorize
 from .audit import record
 from .context import ServiceContext
 from .events import emit
@@ -61,7 +61,8 @@ class Submission:
 
 def validate_volumes(volumes: Sequence[Volume4D], ctx: ServiceContext) -> None:
     """Raises InvalidInput, located at `volumes.<i>...`, unless every volume is within
-    the configured limits (count, footprint validity, vertices, area, duration)."""
+    the configured limits (count, footprint validity, vertices, area, duration) and
+    its window lies ahead: it ends after now and starts at most `max_lead_s` from now."""
     limits = ctx.limits
     if not volumes:
         raise InvalidInput.at(("volumes",), "at least one volume is needed")
@@ -69,6 +70,8 @@ def validate_volumes(volumes: Sequence[Volume4D], ctx: ServiceContext) -> None:
         raise InvalidInput.at(
             ("volumes",), f"{len(volumes)} volumes exceed the maximum of {limits.max_volumes}"
         )
+    now = ctx.clock()
+    horizon = now + timedelta(seconds=limits.max_lead_s)
     problems = []
     for i, volume in enumerate(volumes):
         try:
@@ -82,6 +85,18 @@ def validate_volumes(volumes: Sequence[Volume4D], ctx: ServiceContext) -> None:
                     f"time window of {volume.time.duration_s:.0f} s exceeds the maximum of "
                     f"{limits.max_window_s:.0f} s",
                 )
+            )
+        if volume.time.start > horizon:
+            problems.append(
+                (
+                    ("volumes", i, "time_start"),
+                    f"starts more than {limits.max_lead_s:.0f} s ahead (after "
+                    f"{horizon.isoformat()})",
+                )
+            )
+        if volume.time.end <= now:
+            problems.append(
+                (("volumes", i, "time_end"), f"ends in the past (now is {now.isoformat()})")
             )
     if problems:
         raise InvalidInput(problems)
@@ -102,7 +117,7 @@ def check_volumes(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, volumes: Sequence[Volume4D]
 ) -> Assessment:
     """Dry run (`POST /v1/checks`): what a submission of `volumes` would meet. Stores nothing."""
-    require(caller, Role.SUBMITTER, Role.OBSERVER, Role.ADMIN)
+    authorize(caller, Action.CHECK)
     validate_volumes(volumes, ctx)
     assessment = uow.run(lambda tx: _assess(tx, ctx, caller.party_id, volumes), write=False)
     return assessment.seen_by(caller.party_id)
@@ -347,7 +362,7 @@ def submit_operation(
     version 1 with one review case per coordination partner whose review zone it enters
     (`in_review`, or `approved` when every case is auto-approved), or `approved`.
     """
-    require(caller, Role.SUBMITTER)
+    authorize(caller, Action.OPERATION_SUBMIT)
     validate_volumes(command.volumes, ctx)
 
     def work(tx: Transaction) -> Submission:
@@ -403,7 +418,7 @@ def update_operation(
     The new version is assessed afresh and gets new review cases; open cases of the
     version before are superseded. A reviewer's earlier approval carries over only when
     the new volumes lie within the approved ones. Refused versions change nothing."""
-    require(caller, Role.SUBMITTER)
+    authorize(caller, Action.OPERATION_UPDATE)
     validate_volumes(command.volumes, ctx)
     return uow.run(
         lambda tx: new_version(tx, ctx, caller, own_operation(tx, caller, operation_id), command)
@@ -415,7 +430,7 @@ def withdraw_operation(
 ) -> Operation:
     """Withdraws one of the caller's operations (`POST /v1/operations/{id}/withdraw`);
     it stops counting as a conflict at once and its open review cases close."""
-    require(caller, Role.SUBMITTER)
+    authorize(caller, Action.OPERATION_WITHDRAW)
 
     def work(tx: Transaction) -> Operation:
         operation = own_operation(tx, caller, operation_id)
@@ -461,6 +476,7 @@ def withdraw_operation(
 
 def get_operation(uow: UnitOfWork, caller: Caller, operation_id: str) -> Operation:
     """One of the caller's operations (`GET /v1/operations/{id}`); others' are NotFound."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: own_operation(tx, caller, operation_id), write=False)
 
 
@@ -468,4 +484,5 @@ def list_operations(
     uow: UnitOfWork, caller: Caller, page: Page, state: OperationState | None = None
 ) -> list[Operation]:
     """The caller's party's operations, newest first (`GET /v1/operations`)."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: tx.operations.of_party(caller.party_id, page, state), write=False)

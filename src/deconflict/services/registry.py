@@ -14,13 +14,12 @@ from deconflict.domain.model import (
     AgreementState,
     Caller,
     Party,
-    Role,
     Zone,
     ZoneKind,
 )
 from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow
 
-from .access import require
+from .access import Action, authorize
 from .audit import record
 from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
@@ -28,7 +27,7 @@ from .ports import Page, Transaction, UnitOfWork
 
 def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str) -> Party:
     """Registers a new party (`POST /v1/parties`); admins only; names are unique."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.PARTY_CREATE)
     name = name.strip()
     if not name:
         raise InvalidInput.at(("name",), "a party needs a name")
@@ -46,6 +45,7 @@ def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str
 
 def list_parties(uow: UnitOfWork, caller: Caller, page: Page) -> list[Party]:
     """Every party's id and name (`GET /v1/parties`): needed to propose agreements."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: tx.parties.listing(page), write=False)
 
 
@@ -63,7 +63,7 @@ def propose_agreement(
     """The caller's party proposes an agreement to a partner (`POST /v1/agreements`).
 
     It binds nobody until the partner's admin accepts it."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.AGREEMENT_PROPOSE)
 
     def work(tx: Transaction) -> Agreement:
         if tx.parties.get(caller.party_id) is None:
@@ -104,7 +104,7 @@ def accept_agreement(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, agreement_id: str
 ) -> Agreement:
     """The partner's admin accepts a proposed agreement (`POST /v1/agreements/{id}/accept`)."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.AGREEMENT_ACCEPT)
 
     def work(tx: Transaction) -> Agreement:
         agreement = tx.agreements.get(agreement_id)
@@ -131,11 +131,13 @@ def accept_agreement(
 
 def list_agreements(uow: UnitOfWork, caller: Caller, page: Page) -> list[Agreement]:
     """The agreements the caller's party is part of (`GET /v1/agreements`)."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: tx.agreements.of_party(caller.party_id, page), write=False)
 
 
 def get_agreement(uow: UnitOfWork, caller: Caller, agreement_id: str) -> Agreement:
     """One agreement of the caller's party (`GET /v1/agreements/{id}`), else NotFound."""
+    authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> Agreement:
         agreement = tx.agreements.get(agreement_id)
@@ -157,7 +159,7 @@ class ZoneCreate:
 
 def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: ZoneCreate) -> Zone:
     """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.ZONE_CREATE)
     check_footprint(command.footprint, ctx.frames, ctx.limits.footprint)
 
     def work(tx: Transaction) -> Zone:
@@ -200,6 +202,7 @@ def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
 
 def list_zones(uow: UnitOfWork, caller: Caller, page: Page) -> list[Zone]:
     """Own zones, active partners' zones and every restricted zone (`GET /v1/zones`)."""
+    authorize(caller, Action.READ)
     return uow.run(
         lambda tx: tx.zones.visible_to(caller.party_id, _partners(tx, caller.party_id), page),
         write=False,
@@ -208,12 +211,13 @@ def list_zones(uow: UnitOfWork, caller: Caller, page: Page) -> list[Zone]:
 
 def get_zone(uow: UnitOfWork, caller: Caller, zone_id: str) -> Zone:
     """One zone the caller may see (`GET /v1/zones/{id}`), else NotFound."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: _visible_zone(tx, caller, zone_id), write=False)
 
 
 def delete_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, zone_id: str) -> None:
     """Removes one of the caller's own zones (`DELETE /v1/zones/{id}`); admins only."""
-    require(caller, Role.ADMIN)
+    authorize(caller, Action.ZONE_DELETE)
 
     def work(tx: Transaction) -> None:
         zone = _visible_zone(tx, caller, zone_id)

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 from deconflict.domain.assessment import Assessment
 from deconflict.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from deconflict.domain.model import Caller, OperationState, Role
+from deconflict.domain.model import Caller, OperationState
 from deconflict.domain.operation import Operation
 from deconflict.domain.review import CaseState, Conditions, Decision, Proposal, ReviewCase
 from deconflict.domain.review import operation_state as review_state
 from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import Suggestion
 
-from .access import require
+from .access import Action, authorize
 from .audit import SYSTEM, record
 from .context import ServiceContext
 from .events import emit
@@ -141,6 +141,7 @@ def review_queue(
 ) -> list[CaseView]:
     """Open cases waiting on a stage in which one of the caller's roles acts and the
     caller has not decided yet (`GET /v1/reviews`)."""
+    authorize(caller, Action.READ)
     process_deadlines(uow, ctx)
 
     def work(tx: Transaction) -> list[CaseView]:
@@ -159,6 +160,7 @@ def reviewed_cases(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, page: Page
 ) -> list[CaseView]:
     """Every case the caller's party reviews, open or closed (`GET /v1/reviews?scope=all`)."""
+    authorize(caller, Action.READ)
     process_deadlines(uow, ctx)
 
     def work(tx: Transaction) -> list[CaseView]:
@@ -174,6 +176,7 @@ def reviewed_cases(
 
 def get_review(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, case_id: str) -> CaseView:
     """One case, for its reviewer or its submitter (`GET /v1/reviews/{id}`)."""
+    authorize(caller, Action.READ)
     process_deadlines(uow, ctx)
 
     def work(tx: Transaction) -> CaseView:
@@ -192,6 +195,7 @@ def decide(
     NotFound unless the caller's party reviews the case; Forbidden for the submitter
     and for a caller with none of the stage's roles; StateConflict for a closed or
     superseded case and for a second decision; InvalidInput for a malformed decision."""
+    authorize(caller, Action.REVIEW_DECIDE)
     process_deadlines(uow, ctx)
     if command.proposal is not None and command.proposal.volumes:
         validate_volumes(command.proposal.volumes, ctx)
@@ -257,6 +261,7 @@ def _visible_operation(
 def operation_history(uow: UnitOfWork, caller: Caller, operation_id: str) -> History:
     """Versions, review cases and decisions (`GET /v1/operations/{id}/history`), for the
     submitter (all cases) and for each reviewing party (its own cases)."""
+    authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> History:
         operation, cases = _visible_operation(tx, caller, operation_id)
@@ -269,6 +274,7 @@ def operation_suggestions(
     uow: UnitOfWork, caller: Caller, operation_id: str
 ) -> Sequence[Suggestion]:
     """Verified suggestions for the current version (`GET /v1/operations/{id}/suggestions`)."""
+    authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> Sequence[Suggestion]:
         operation, _ = _visible_operation(tx, caller, operation_id)
@@ -282,7 +288,7 @@ def accept_suggestion(
 ) -> Submission:
     """The submitter takes a suggestion as the next version, in one call
     (`POST /v1/operations/{id}/suggestions/{sid}/accept`)."""
-    require(caller, Role.SUBMITTER)
+    authorize(caller, Action.SUGGESTION_ACCEPT)
 
     def work(tx: Transaction) -> Submission:
         operation, _ = _visible_operation(tx, caller, operation_id)

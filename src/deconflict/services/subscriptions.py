@@ -13,6 +13,7 @@ from deconflict.domain.model import Caller
 from deconflict.domain.subscription import Delivery, OutboxEvent, Subscription
 from deconflict.domain.volumes import Volume4D
 
+from .access import Action, authorize
 from .audit import record
 from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
@@ -43,6 +44,7 @@ def create_subscription(
 
     The returned subscription carries the signing secret of its webhooks; it is shown
     only here."""
+    authorize(caller, Action.SUBSCRIPTION_MANAGE)
     try:
         check_footprint(command.volume.footprint, ctx.frames, ctx.limits.footprint)
     except InvalidInput as e:  # located under `footprint`: the request calls it `area`
@@ -84,11 +86,13 @@ def _own(tx: Transaction, caller: Caller, subscription_id: str) -> Subscription:
 
 def list_subscriptions(uow: UnitOfWork, caller: Caller) -> list[Subscription]:
     """The caller's party's subscriptions (`GET /v1/subscriptions`)."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: tx.subscriptions.of_party(caller.party_id), write=False)
 
 
 def get_subscription(uow: UnitOfWork, caller: Caller, subscription_id: str) -> Subscription:
     """One of the caller's subscriptions (`GET /v1/subscriptions/{id}`)."""
+    authorize(caller, Action.READ)
     return uow.run(lambda tx: _own(tx, caller, subscription_id), write=False)
 
 
@@ -96,6 +100,7 @@ def delete_subscription(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, subscription_id: str
 ) -> None:
     """Ends a subscription with its undelivered events (`DELETE /v1/subscriptions/{id}`)."""
+    authorize(caller, Action.SUBSCRIPTION_MANAGE)
 
     def work(tx: Transaction) -> None:
         subscription = _own(tx, caller, subscription_id)
@@ -108,6 +113,7 @@ def delete_subscription(
 def deliveries(uow: UnitOfWork, caller: Caller, subscription_id: str, page: Page) -> list[Delivery]:
     """Webhook deliveries of a subscription, newest first, with attempts and errors
     (`GET /v1/subscriptions/{id}/deliveries`)."""
+    authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> list[Delivery]:
         _own(tx, caller, subscription_id)
@@ -121,6 +127,7 @@ def events_since(
 ) -> list[OutboxEvent]:
     """The caller's party's events after the given per-subscription sequence numbers
     (`GET /v1/events`, resumable)."""
+    authorize(caller, Action.READ)
     return uow.run(
         lambda tx: tx.outbox.events_after(caller.party_id, positions, limit), write=False
     )

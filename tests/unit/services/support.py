@@ -36,7 +36,7 @@ MAX_VERTICES = 8
 MAX_AREA_KM2 = 100.0
 
 
-def caller(party_id: str, *roles: Role) -> Caller:
+def caller(party_id: str, *roles: str) -> Caller:
     return Caller(f"someone@{party_id}", party_id, frozenset(roles))
 
 
