@@ -1,0 +1,38 @@
+"""docs/SECURITY.md's role matrix is the one services/access.py enforces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deconflict.domain.model import Role
+from deconflict.services.access import PERMISSIONS, Action
+
+DOC = Path(__file__).parents[2] / "docs" / "SECURITY.md"
+COLUMNS = [Role.ADMIN, Role.SUBMITTER, Role.REVIEWER, Role.OBSERVER]
+
+
+def _documented() -> dict[str, list[str]]:
+    text = DOC.read_text()
+    table = text.split("## Authorization: the role matrix", 1)[1].split("\n\n| action |", 1)[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_documented_matrix_names_every_action_and_only_those() -> None:
+    assert set(_documented()) == {a.value for a in Action}
+
+
+def test_every_documented_cell_matches_the_enforced_permissions() -> None:
+    for action, cells in _documented().items():
+        allowed = PERMISSIONS[Action(action)]
+        if action == Action.REVIEW_DECIDE:
+            assert cells == ["stage"] * 4
+        elif allowed is None:
+            assert cells == ["any"] * 4, action
+        else:
+            assert cells == ["yes" if role in allowed else "no" for role in COLUMNS], action
