@@ -15,6 +15,9 @@ from enum import StrEnum
 from .errors import InvalidInput
 from .volumes import TimeWindow, Volume4D
 
+#: Ten years: a longer deadline is a mistake (and would overflow datetimes).
+MAX_DEADLINE_S = 10 * 365 * 86400.0
+
 
 class StageRule(StrEnum):
     ANY = "any"
@@ -42,8 +45,11 @@ class Stage:
             raise InvalidInput.at(("roles",), "a stage needs at least one role")
         if len(set(self.roles)) != len(self.roles):
             raise InvalidInput.at(("roles",), "a stage names each role once")
-        if self.deadline_s is not None and self.deadline_s <= 0:
-            raise InvalidInput.at(("deadline_s",), "a deadline must be positive")
+        if self.deadline_s is not None and not 0 < self.deadline_s <= MAX_DEADLINE_S:
+            raise InvalidInput.at(
+                ("deadline_s",),
+                f"a deadline is a positive number of seconds, at most {MAX_DEADLINE_S:.0f}",
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,7 +163,8 @@ class ReviewCase:
         stage_decisions = self._stage_decisions()
         if any(d.subject == subject for d in stage_decisions):
             raise StateConflict(f"{subject} has already decided in stage '{self.stage.name}'")
-        held = [r for r in self.stage.roles if r in set(roles)]
+        held_roles = set(roles)  # once: `roles` may be a one-shot iterator
+        held = [r for r in self.stage.roles if r in held_roles]
         if not held:
             raise Forbidden(
                 f"stage '{self.stage.name}' is decided by {', '.join(self.stage.roles)}; "

@@ -214,6 +214,8 @@ def decide(
                     ("proposal", "suggestion_id"), "no such suggestion for this version"
                 )
         before = deepcopy(case)
+        # A deadline that passed since the last sweep counts first: the stage may be over.
+        case.apply_deadline(ctx.clock())
         case.decide(
             party_id=caller.party_id,
             roles=caller.roles,
