@@ -166,7 +166,34 @@ class FakeZones(_Repository):
         if zone.id in self._s.zones:
             raise IntegrityError(f"zone {zone.id} exists")
         self._party_exists(zone.party_id)
+        self._source_free(zone)
         self._s.zones[zone.id] = zone
+
+    def _source_free(self, zone: Zone) -> None:
+        """The unique (party, source_id) of the zones table."""
+        if zone.source_id is not None and any(
+            z.party_id == zone.party_id and z.source_id == zone.source_id and z.id != zone.id
+            for z in self._s.zones.values()
+        ):
+            raise IntegrityError(f"source id {zone.source_id!r} is taken in {zone.party_id}")
+
+    def add_many(self, zones: Sequence[Zone]) -> None:
+        for zone in zones:
+            self.add(zone)
+
+    def save_many(self, zones: Sequence[Zone]) -> None:
+        self._write()
+        for zone in zones:
+            stored = self._s.zones.get(zone.id)
+            if stored is None:
+                raise IntegrityError(f"zone {zone.id} was never added")
+            if (stored.party_id, stored.created_at) != (zone.party_id, zone.created_at):
+                raise IntegrityError(f"zone {zone.id} changed its owner or creation time")
+            self._source_free(zone)
+            self._s.zones[zone.id] = zone
+
+    def of_party(self, party_id: str) -> list[Zone]:
+        return [z for z in self._ordered() if z.party_id == party_id]
 
     def get(self, zone_id: str) -> Zone | None:
         return self._s.zones.get(zone_id)
@@ -411,6 +438,9 @@ class FakeAudit(_Repository):
         event = chained(self._s.audit[-1] if self._s.audit else None, draft)
         self._s.audit.append(event)
         return event
+
+    def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
+        return [self.append(d) for d in drafts]
 
     def concerning(
         self, party_id: str, page: Page, object_id: str | None = None

@@ -46,6 +46,7 @@ def service_context(settings: Settings) -> ServiceContext:
             max_volumes=settings.max_volumes,
             max_window_s=settings.max_window_s,
             max_page_size=settings.max_page_size,
+            max_lead_s=settings.max_lead_s,
         ),
         default_separation=Separation(
             settings.separation_horizontal_m,

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     max_volumes: int = Field(50, gt=0)
     max_window_s: float = Field(24 * 3600.0, gt=0)
     max_page_size: int = Field(500, gt=0)
+    max_lead_s: float = Field(
+        20 * 365 * 86400.0,
+        gt=0,
+        description="How far ahead an operation may start (seconds); production: e.g. 90 days",
+    )
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="Writes per minute per token subject and party; 0: unlimited"
+    )
+    rate_limit_burst: int = Field(60, ge=1, description="Writes one token may make at once")
 
     deadline_interval_s: float = Field(
         30.0, ge=0, description="How often the server acts on passed review deadlines; 0: never"
@@ -98,6 +107,14 @@ class Settings(BaseSettings):
     )
     webhook_max_backoff_s: float = Field(3600.0, ge=0)
     webhook_lease_s: float = Field(60.0, gt=0, description="How long a dispatcher owns a delivery")
+
+    map_tile_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s'\";,]+$",
+        description="Web map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png ({s}: "
+        "subdomains); unset: the offline base map only",
+    )
+    map_tile_attribution: str = Field("", max_length=500, description="Shown under the tiles")
 
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)

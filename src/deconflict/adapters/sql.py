@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -76,7 +77,7 @@ from deconflict.services.ports import (
 
 from . import codec
 from . import tables as t
-from .cells import cover
+from .cells import cover, cover_many
 
 T = TypeVar("T")
 
@@ -242,36 +243,82 @@ class SqlZones:
             altitude=codec.band_from_json(row.altitude),
             periods=tuple(codec.window_from_json(p) for p in row.periods),
             created_at=row.created_at,
+            source_id=row.source_id,
+            attributes=row.attributes or {},
+        )
+
+    @staticmethod
+    def _values(zone: Zone) -> dict[str, Any]:
+        return {
+            "id": zone.id,
+            "party_id": zone.party_id,
+            "kind": zone.kind.value,
+            "name": zone.name,
+            "footprint": codec.footprint_to_json(zone.footprint),
+            "altitude": codec.band_to_json(zone.altitude),
+            "periods": [codec.window_to_json(p) for p in zone.periods],
+            "created_at": zone.created_at,
+            "source_id": zone.source_id,
+            "attributes": dict(zone.attributes) or None,
+        }
+
+    def _index(self, zones: Sequence[Zone]) -> None:
+        """Inserts the zone_cells rows of `zones`. Straight through the driver: a zone has
+        a dozen cells or more, and SQLAlchemy's per-row parameter handling would cost a
+        bulk import more than the inserts themselves."""
+        rows: list[tuple[str, int, str, str, int, int]] = []
+        covers = cover_many([z.footprint for z in zones], 0.0, self._frames)
+        for zone, cells in zip(zones, covers, strict=True):
+            volumes = zone.volumes()
+            t_start = min(_epoch_floor(v.time.start) for v in volumes)
+            t_end = max(_epoch_ceil(v.time.end) for v in volumes)
+            kind = zone.kind.value
+            rows.extend((zone.id, cell, zone.party_id, kind, t_start, t_end) for cell in cells)
+        if not rows:
+            return
+        mark = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
+        columns = ("zone_id", "cell", "party_id", "kind", "t_start_s", "t_end_s")
+        self._c.exec_driver_sql(
+            f"INSERT INTO {t.zone_cells.name} ({', '.join(columns)}) "  # noqa: S608 (constants)
+            f"VALUES ({', '.join([mark] * len(columns))})",
+            rows,
         )
 
     def add(self, zone: Zone) -> None:
+        self.add_many([zone])
+
+    def add_many(self, zones: Sequence[Zone]) -> None:
+        if not zones:
+            return
+        self._c.execute(insert(t.zones), [self._values(z) for z in zones])
+        self._index(zones)
+
+    def save_many(self, zones: Sequence[Zone]) -> None:
+        if not zones:
+            return
+        z = t.zones.c
+        fields = ("kind", "name", "footprint", "altitude", "periods", "source_id", "attributes")
         self._c.execute(
-            insert(t.zones).values(
-                id=zone.id,
-                party_id=zone.party_id,
-                kind=zone.kind.value,
-                name=zone.name,
-                footprint=codec.footprint_to_json(zone.footprint),
-                altitude=codec.band_to_json(zone.altitude),
-                periods=[codec.window_to_json(p) for p in zone.periods],
-                created_at=zone.created_at,
-            )
+            update(t.zones)
+            .where(z.id == bindparam("zone_id"))
+            .values({f: bindparam(f"new_{f}") for f in fields}),
+            [
+                {"zone_id": zone.id, **{f"new_{f}": v for f, v in values.items() if f in fields}}
+                for zone, values in ((zone, self._values(zone)) for zone in zones)
+            ],
         )
-        volumes = zone.volumes()
-        t_start = min(_epoch_floor(v.time.start) for v in volumes)
-        t_end = max(_epoch_ceil(v.time.end) for v in volumes)
-        rows = [
-            {
-                "zone_id": zone.id,
-                "cell": cell,
-                "party_id": zone.party_id,
-                "kind": zone.kind.value,
-                "t_start_s": t_start,
-                "t_end_s": t_end,
-            }
-            for cell in cover(zone.footprint, 0.0, self._frames)
-        ]
-        self._c.execute(insert(t.zone_cells), rows)
+        ids = [zone.id for zone in zones]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self._c.execute(delete(t.zone_cells).where(t.zone_cells.c.zone_id.in_(chunk)))
+        self._index(zones)
+
+    def of_party(self, party_id: str) -> list[Zone]:
+        z = t.zones.c
+        rows = self._c.execute(
+            select(t.zones).where(z.party_id == party_id).order_by(z.created_at, z.id)
+        )
+        return [self._zone(r) for r in rows]
 
     def get(self, zone_id: str) -> Zone | None:
         row = self._c.execute(select(t.zones).where(t.zones.c.id == zone_id)).first()
@@ -1049,6 +1096,42 @@ class SqlAudit:
         if rows:
             self._c.execute(insert(t.audit_parties), rows)
         return event
+
+    def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
+        if not drafts:
+            return []
+        a = t.audit_events.c
+        last = self._c.execute(select(t.audit_events).order_by(a.seq.desc()).limit(1)).first()
+        previous = None if last is None else self._event(last)
+        events = []
+        for draft in drafts:
+            previous = chained(previous, draft)
+            events.append(previous)
+        self._c.execute(
+            insert(t.audit_events),
+            [
+                {
+                    "seq": e.seq,
+                    "at": e.draft.at,
+                    "subject": e.draft.subject,
+                    "party_id": e.draft.party_id,
+                    "roles": list(e.draft.roles),
+                    "action": e.draft.action,
+                    "object_type": e.draft.object_type,
+                    "object_id": e.draft.object_id,
+                    "before_digest": e.draft.before,
+                    "after_digest": e.draft.after,
+                    "parties": list(e.draft.parties),
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in events
+            ],
+        )
+        rows = [{"seq": e.seq, "party_id": p} for e in events for p in sorted(set(e.draft.parties))]
+        if rows:
+            self._c.execute(insert(t.audit_parties), rows)
+        return events
 
     def concerning(
         self, party_id: str, page: Page, object_id: str | None = None

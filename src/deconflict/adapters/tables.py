@@ -93,6 +93,11 @@ zones = Table(
     Column("altitude", JSON, nullable=False),
     Column("periods", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The identifier in the file a zone was imported from (unique per party) and what
+    # that file said that deconflict does not use (revision 0005).
+    Column("source_id", String(200)),
+    Column("attributes", JSON),
+    UniqueConstraint("party_id", "source_id", name="uq_zones_party_source"),
 )
 
 # One row per (zone, cell): the zone's whole active span, for the candidate search.

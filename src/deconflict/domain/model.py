@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .chain import DEFAULT_CHAIN, ReviewChain
 from .conflicts import Separation
@@ -128,6 +130,12 @@ class Zone:
     altitude: AltitudeBand
     periods: tuple[TimeWindow, ...]
     created_at: datetime
+    #: Its identifier in the file it was imported from (ED-269 `identifier`, GeoJSON `id`,
+    #: KML Placemark `id`), unique per party; None for a zone made here.
+    source_id: str | None = None
+    #: What that file said about it that deconflict does not use (ED-269 `reason`,
+    #: `message`, `zoneAuthority`...): JSON values, kept only to be exported again.
+    attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def volumes(self) -> tuple[Volume4D, ...]:
         windows = self.periods or (ALWAYS,)

@@ -31,6 +31,7 @@ from deconflict.services import demo as demo_scenario
 from deconflict.services import operations as ops
 from deconflict.services.reviews import process_deadlines
 
+from . import cli_interchange
 from .api import converters, schemas
 from .api.app import create_app
 from .worker import Dispatcher
@@ -439,6 +440,7 @@ def watch(
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(cli_interchange.app)  # zones import|export, operations export
 
 
 @audit_app.command("verify")

@@ -30,8 +30,34 @@ def record(
 ) -> AuditEvent:
     """Appends one audit event in the caller's transaction: who (subject, party, roles),
     what (action, object), before/after digests, and every party it concerns."""
+    return tx.audit.append(
+        draft(
+            ctx,
+            caller,
+            action,
+            obj,
+            object_id,
+            before=before,
+            parties=parties,
+            object_type=object_type,
+        )
+    )
+
+
+def draft(
+    ctx: ServiceContext,
+    caller: Caller,
+    action: str,
+    obj: object,
+    object_id: str,
+    *,
+    before: object | None = None,
+    parties: Iterable[str] = (),
+    object_type: str | None = None,
+) -> AuditDraft:
+    """The event `record` appends, for `tx.audit.append_many` (bulk imports)."""
     concerned = {caller.party_id, *parties} - {SYSTEM.party_id}
-    draft = AuditDraft(
+    return AuditDraft(
         at=ctx.clock(),
         subject=caller.subject,
         party_id=caller.party_id,
@@ -43,7 +69,6 @@ def record(
         after=digest(obj),
         parties=tuple(sorted(concerned)),
     )
-    return tx.audit.append(draft)
 
 
 def record_system(

@@ -65,6 +65,19 @@ class ZoneRepository(Protocol):
         may come within `reach` of any of `volumes`."""
         ...
 
+    def of_party(self, party_id: str) -> list[Zone]:
+        """Every zone the party owns, oldest first (imports match against them)."""
+        ...
+
+    def add_many(self, zones: Sequence[Zone]) -> None:
+        """`add` of many zones at once, in batched statements (bulk imports)."""
+        ...
+
+    def save_many(self, zones: Sequence[Zone]) -> None:
+        """Stores new contents of zones already added (same id, party and creation time)
+        and indexes them again."""
+        ...
+
 
 class OperationRepository(Protocol):
     def add(self, operation: Operation) -> None: ...
@@ -188,6 +201,10 @@ class OutboxRepository(Protocol):
 class AuditRepository(Protocol):
     def append(self, draft: AuditDraft) -> AuditEvent:
         """Chains the draft after the last stored event and stores it."""
+        ...
+
+    def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
+        """`append` of each draft in order, in batched statements (bulk imports)."""
         ...
 
     def concerning(

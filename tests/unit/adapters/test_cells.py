@@ -100,7 +100,7 @@ def test_cover_of_a_ring_around_the_pole_contains_the_pole() -> None:
 def test_cover_contains_every_vertex_and_is_sorted_and_unique() -> None:
     box = degrees((47.0, 8.0), (47.0, 8.05), (47.03, 8.05), (47.03, 8.0))
     cells = cover(box, 0.0, local_frame)
-    assert cells == sorted(set(cells))
+    assert list(cells) == sorted(set(cells))
     for vertex in box.exterior:
         assert h3.latlng_to_cell(vertex.lat, vertex.lng, RESOLUTION) in cells
 

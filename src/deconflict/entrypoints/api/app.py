@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -21,7 +22,10 @@ from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
-from .routes import events, operations, registry, reviews
+from .headers import SecurityHeaders
+from .ratelimit import WriteRateLimit, buckets_for
+from .routes import events, interchange, operations, registry, reviews
+from .ui import mount_ui, page_policy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,13 @@ deconflict finds their conflicts with other parties' zones and operations and ap
 the parties' agreements. Every request needs `Authorization: Bearer <token>` (mint one
 with `deconflict token`). Errors are JSON: `{"detail": ..., "errors": [{"loc", "msg"}]}`.
 """
+
+#: Every /v1 route answers these in the project's error shape (FastAPI would document
+#: its own validation error shape for 422, which this API does not send).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": s.ErrorPublic, "description": "No valid bearer token"},
+    422: {"model": s.ErrorPublic, "description": "Invalid input: which field and why"},
+}
 
 
 async def _act_on_deadlines(container: Container, interval_s: float) -> None:
@@ -76,11 +87,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.state.write_limits = buckets_for(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.add_middleware(WriteRateLimit, verifier=container.verifier, buckets=app.state.write_limits)
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths=("/docs", "/docs/oauth2-redirect", "/redoc"),
+        page_policies={"/": page_policy(settings)},
+    )
     install_error_handlers(app)
-    app.include_router(registry.router)
-    app.include_router(operations.router)
-    app.include_router(reviews.router)
-    app.include_router(events.router)
+    for routes in (registry, operations, reviews, events):
+        app.include_router(routes.router, responses=ERRORS)
+    app.include_router(interchange.router, responses=ERRORS)
+    mount_ui(app, settings)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:

@@ -24,6 +24,8 @@ from pydantic import (
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 AltitudeM = Annotated[float, Field(ge=-8000, le=100000)]
+#: Bounded so that no arithmetic on it overflows (half the Earth's circumference).
+RadiusM = Annotated[float, Field(gt=0, le=20_000_000)]
 ReferenceName = Literal["W84"]
 
 
@@ -58,7 +60,7 @@ class PolygonFootprint(Strict):
 class CircleFootprint(Strict):
     type: Literal["circle"]
     center: LatLngPoint
-    radius_m: float = Field(gt=0)
+    radius_m: RadiusM
 
 
 Footprint = Annotated[PolygonFootprint | CircleFootprint, Field(discriminator="type")]
@@ -90,7 +92,7 @@ class F3548Altitude(Strict):
 
 
 class F3548Radius(Strict):
-    value: float = Field(gt=0)
+    value: RadiusM
     units: Literal["M"]
 
 
@@ -147,7 +149,7 @@ class GeoJSONVolumeProperties(BaseModel):
     altitude_reference: ReferenceName = "W84"
     time_start: AwareDatetime
     time_end: AwareDatetime
-    radius_m: float | None = Field(None, gt=0, description="Required when geometry is a Point")
+    radius_m: RadiusM | None = Field(None, description="Required when geometry is a Point")
 
 
 class GeoJSONFeature(BaseModel):

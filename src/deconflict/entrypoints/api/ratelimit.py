@@ -1,0 +1,134 @@
+"""Per-token rate limits on writes: a token bucket per (party, token subject).
+
+Only POST, PUT, PATCH and DELETE under /v1 are counted; reads and /healthz never are.
+The caller is known from its verified bearer token, not from its address: a request
+without a valid token passes through untouched (the route answers 401, at no cost to
+anyone's budget), so nobody can spend another subject's budget without its token.
+
+The buckets live in this process's memory: with several API processes behind a load
+balancer each enforces its own budget, so a caller may make up to N times the writes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from deconflict.adapters.tokens import InvalidToken, Verifier
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PRUNE_ABOVE = 10_000  # buckets; full ones are dropped (a new bucket is full too)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class TokenBuckets:
+    """`take(key)` spends one token of `key`'s bucket (of `burst` tokens, refilled at
+    `per_minute` a minute) and returns 0, or, when it is empty, the seconds until the
+    next token (nothing is spent). `clock` is monotonic seconds (tests move it by hand)."""
+
+    def __init__(
+        self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if per_minute <= 0 or burst < 1:
+            raise ValueError("a rate limit needs per_minute > 0 and burst >= 1")
+        self.rate_per_s = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def _level(self, bucket: _Bucket, now: float) -> float:
+        return min(self.burst, bucket.tokens + max(0.0, now - bucket.at) * self.rate_per_s)
+
+    def take(self, key: tuple[str, str]) -> float:
+        with self._lock:
+            now = self.clock()
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= PRUNE_ABOVE:
+                    self._prune(now)
+                bucket = self._buckets[key] = _Bucket(self.burst, now)
+            bucket.tokens, bucket.at = self._level(bucket, now), now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return 0.0
+            return (1.0 - bucket.tokens) / self.rate_per_s
+
+    def _prune(self, now: float) -> None:
+        full = [k for k, b in self._buckets.items() if self._level(b, now) >= self.burst]
+        for key in full:
+            del self._buckets[key]
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+class WriteRateLimit:
+    """ASGI middleware: answers 429 with `Retry-After` (whole seconds) and the JSON
+    error body when the caller's bucket is empty, before the body is read."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: Verifier,
+        buckets: TokenBuckets | None,
+        prefix: str = "/v1/",
+    ) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.buckets = buckets
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.buckets is None
+            or scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not scope["path"].startswith(self.prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        token = _bearer(scope)
+        try:
+            # Verification may fetch a JWKS: not on the event loop.
+            caller = None if token is None else await run_in_threadpool(self.verifier.verify, token)
+        except InvalidToken:
+            caller = None
+        wait_s = 0.0 if caller is None else self.buckets.take((caller.party_id, caller.subject))
+        if wait_s <= 0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait_s))
+        response = JSONResponse(
+            status_code=429,
+            content={
+                "detail": f"too many writes for this token: retry after {retry_after} s",
+                "errors": [],
+            },
+            headers={"Retry-After": str(retry_after)},
+        )
+        await response(scope, receive, send)
+
+
+def buckets_for(per_minute: int, burst: int) -> TokenBuckets | None:
+    """The buckets of a configuration; None when `per_minute` is 0 (no limit)."""
+    return TokenBuckets(per_minute, burst) if per_minute > 0 else None
