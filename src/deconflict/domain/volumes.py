@@ -65,6 +65,10 @@ class Polygon:
         return self.exterior + tuple(p for h in self.holes for p in h)
 
 
+#: Half the Earth's circumference: no circle on the ellipsoid is larger.
+MAX_RADIUS_M = 20_000_000.0
+
+
 @dataclass(frozen=True, slots=True)
 class Circle:
     """A circular footprint: a centre and a radius in metres along the ground."""
@@ -73,8 +77,11 @@ class Circle:
     radius_m: float
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.radius_m) or self.radius_m <= 0:
-            raise InvalidInput.at(("radius_m",), "radius must be a positive number of metres")
+        if not (0 < self.radius_m <= MAX_RADIUS_M):
+            raise InvalidInput.at(
+                ("radius_m",),
+                f"radius must be a positive number of metres, at most {MAX_RADIUS_M:.0f}",
+            )
 
     @property
     def vertex_count(self) -> int:

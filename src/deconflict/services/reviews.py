@@ -300,6 +300,8 @@ def accept_suggestion(
         suggestion = found.get(suggestion_id)
         if suggestion is None:
             raise NotFound(f"no suggestion {suggestion_id} for the current version")
+        # Time passed since it was computed: the shifted plan may now start too late.
+        validate_volumes(suggestion.volumes, ctx)
         command = OperationCommand(operation.name, operation.priority, suggestion.volumes)
         return new_version(tx, ctx, caller, operation, command)
 
