@@ -117,7 +117,11 @@ def demo(
         else:
             console.print("Demo scenario already loaded; reusing it.")
         url = f"http://{host or s.host}:{port or s.port}"
-        console.print(f"deconflict demo at [bold]{url}[/bold]  (API docs: {url}/docs)")
+        console.print(
+            f"deconflict demo at [bold]{url}[/bold]  (web UI: {url}/, paste a token below; "
+            f"API docs: {url}/docs)",
+            soft_wrap=True,
+        )
         console.print("Bearer tokens (valid 7 days), ready to paste into a shell:")
         for person in demo_scenario.demo_people(parties):
             who = person.caller
