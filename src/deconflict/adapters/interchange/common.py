@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import ZoneKind
-from deconflict.domain.volumes import ALWAYS, AltitudeBand, LatLng, TimeWindow
-from deconflict.services.interchange import MAX_PROBLEMS, Refusal
+from deconflict.domain.volumes import ALWAYS, AltitudeBand, Footprint, LatLng, TimeWindow
+from deconflict.services.interchange import MAX_PROBLEMS, Refusal, ZoneDraft
 
 #: ED-269 restriction -> zone kind. NO_RESTRICTION (None) restricts nothing: skipped.
 #: ED-318 spells REQ_AUTHORIZATION with a z; both are read.
@@ -309,3 +309,46 @@ def plain_number(value: float) -> int | float:
     """120.0 as 120 in files, anything else as it is (exact either way)."""
     value = float(value)
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def drafts(
+    out: Collector,
+    *,
+    ident: str,
+    loc: Loc,
+    props_loc: Loc,
+    kind: ZoneKind | None,
+    kind_key: str,
+    altitude_reference: Any,
+    zone_name: str,
+    footprints: list[Footprint],
+    band: AltitudeBand,
+    periods: tuple[TimeWindow, ...],
+    attributes: dict[str, Any],
+) -> list[ZoneDraft]:
+    """The zones of one feature (one per part, ids `<id>#1`, `#2`... when several), or
+    none with a refusal: a kind that restricts nothing, an altitude reference that
+    cannot be represented. Shared by the GeoJSON and KML readers."""
+    who = label(ident, 0)
+    if kind is None:
+        out.refusal(ident, (*props_loc, kind_key), who, NO_RESTRICTION_REASON, skipped=True)
+        return []
+    try:
+        reference(altitude_reference, (*props_loc, "altitude_reference"))
+    except Unrepresentable as e:
+        out.refusal(ident, e.loc, who, e.message, skipped=False)
+        return []
+    return [
+        ZoneDraft(
+            source_id=ident if len(footprints) == 1 else f"{ident}#{j}",
+            feature=ident,
+            loc=loc,
+            kind=kind,
+            name=zone_name,
+            footprint=footprint,
+            altitude=band,
+            periods=periods,
+            attributes=attributes,
+        )
+        for j, footprint in enumerate(footprints, start=1)
+    ]

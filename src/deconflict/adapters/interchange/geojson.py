@@ -109,7 +109,6 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
         ident = c.identifier(props["name"], (*ploc, "name"))
     else:
         c.bad((*loc, "id"), "is missing: a zone needs an id, properties.identifier or a name")
-    who = c.label(ident, 0)
     zone_name = c.name(props.get("name"), (*ploc, "name"), ident)
     kind, kind_key = _kind(props, ploc)
     footprints = _footprints(f.get("geometry"), props, loc)
@@ -123,28 +122,20 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
         else dict(c.mapping(props["attributes"], (*ploc, "attributes")))
     )
     attributes.update({k: v for k, v in props.items() if k not in _KNOWN})
-    if kind is None:
-        out.refusal(ident, (*ploc, kind_key), who, c.NO_RESTRICTION_REASON, skipped=True)
-        return []
-    try:
-        c.reference(props.get("altitude_reference", "W84"), (*ploc, "altitude_reference"))
-    except c.Unrepresentable as e:
-        out.refusal(ident, e.loc, who, e.message, skipped=False)
-        return []
-    return [
-        ZoneDraft(
-            source_id=ident if len(footprints) == 1 else f"{ident}#{j}",
-            feature=ident,
-            loc=loc,
-            kind=kind,
-            name=zone_name,
-            footprint=footprint,
-            altitude=band,
-            periods=periods,
-            attributes=attributes,
-        )
-        for j, footprint in enumerate(footprints, start=1)
-    ]
+    return c.drafts(
+        out,
+        ident=ident,
+        loc=loc,
+        props_loc=ploc,
+        kind=kind,
+        kind_key=kind_key,
+        altitude_reference=props.get("altitude_reference", "W84"),
+        zone_name=zone_name,
+        footprints=footprints,
+        band=band,
+        periods=periods,
+        attributes=attributes,
+    )
 
 
 def _kind(props: dict[str, Any], ploc: Loc) -> tuple[ZoneKind | None, str]:

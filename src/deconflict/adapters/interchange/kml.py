@@ -152,7 +152,6 @@ def _placemark(placemark: Element, loc: Loc, out: c.Collector) -> list[ZoneDraft
         ident = c.identifier(name_text, (*loc, "name"))
     else:
         c.bad((*loc, "id"), "is missing: a zone needs an id, an identifier or a name")
-    who = c.label(ident, 0)
     zone_name = c.name(name_text, (*loc, "name"), ident)
     kind, kind_key = _kind(data, dloc)
     footprints = _footprints(placemark, data, loc)
@@ -171,28 +170,20 @@ def _placemark(placemark: Element, loc: Loc, out: c.Collector) -> list[ZoneDraft
     if description is not None:
         attributes["description"] = description
     attributes.update({k: v for k, v in data.items() if k not in _KNOWN})
-    if kind is None:
-        out.refusal(ident, (*dloc, kind_key), who, c.NO_RESTRICTION_REASON, skipped=True)
-        return []
-    try:
-        c.reference(data.get("altitude_reference") or "W84", (*dloc, "altitude_reference"))
-    except c.Unrepresentable as e:
-        out.refusal(ident, e.loc, who, e.message, skipped=False)
-        return []
-    return [
-        ZoneDraft(
-            source_id=ident if len(footprints) == 1 else f"{ident}#{j}",
-            feature=ident,
-            loc=loc,
-            kind=kind,
-            name=zone_name,
-            footprint=footprint,
-            altitude=band,
-            periods=periods,
-            attributes=attributes,
-        )
-        for j, footprint in enumerate(footprints, start=1)
-    ]
+    return c.drafts(
+        out,
+        ident=ident,
+        loc=loc,
+        props_loc=dloc,
+        kind=kind,
+        kind_key=kind_key,
+        altitude_reference=data.get("altitude_reference") or "W84",
+        zone_name=zone_name,
+        footprints=footprints,
+        band=band,
+        periods=periods,
+        attributes=attributes,
+    )
 
 
 def _required(data: dict[str, str], key: str, dloc: Loc) -> str:
