@@ -116,6 +116,22 @@ class Settings(BaseSettings):
     )
     map_tile_attribution: str = Field("", max_length=500, description="Shown under the tiles")
 
+    oauth2_authorize_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s'\";,]+$",
+        description="The web page's sign-in: the authorization server's authorization endpoint "
+        "(authorization code with PKCE, a public client); unset: tokens are pasted",
+    )
+    oauth2_token_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s'\";,]+$",
+        description="Its token endpoint (the page calls it: allowed by the page's CSP)",
+    )
+    oauth2_client_id: str | None = Field(
+        None, min_length=1, max_length=200, description="The page's public client id"
+    )
+    oauth2_scope: str = Field("openid", max_length=500, description="Scopes the page asks for")
+
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)
     separation_time_s: float = Field(60.0, ge=0)
@@ -149,6 +165,14 @@ class Settings(BaseSettings):
             )
         if mode == "local" and sources:
             raise ValueError(f"{sources[0]} is used only with DECONFLICT_TOKEN_MODE=oauth2")
+        login = {
+            "DECONFLICT_OAUTH2_AUTHORIZE_URL": self.oauth2_authorize_url,
+            "DECONFLICT_OAUTH2_TOKEN_URL": self.oauth2_token_url,
+            "DECONFLICT_OAUTH2_CLIENT_ID": self.oauth2_client_id,
+        }
+        if any(login.values()) and not all(login.values()):
+            missing = ", ".join(name for name, value in login.items() if not value)
+            raise ValueError(f"the web page's OAuth2 sign-in also needs {missing}")
         jwks = urlsplit(self.jwks_url) if self.jwks_url else None
         if jwks is not None and (jwks.scheme not in ("http", "https") or not jwks.netloc):
             raise ValueError("DECONFLICT_JWKS_URL must be an http(s) URL")

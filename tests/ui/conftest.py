@@ -44,7 +44,7 @@ SCREENSHOTS = (
     else Path(tempfile.gettempdir()) / "deconflict-screenshots"
 )
 # Generous: the whole suite runs beside these tests on two cores.
-expect.set_options(timeout=20_000)
+expect.set_options(timeout=60_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,7 +113,7 @@ def page(browser: Browser, problems: list[str]) -> Iterator[Page]:
     violation (failed requests that the page shows as field errors are expected)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):

@@ -3,7 +3,8 @@
 `/` is its page, `/ui/...` its scripts, styles, vendored libraries and base-map data, and
 `/ui/config.json` what the page needs to know about this deployment. Nothing is loaded
 from anywhere else, so the page runs under a Content-Security-Policy of 'self' only
-(plus the tile server's origin when `DECONFLICT_MAP_TILE_URL` is set).
+(plus the tile server's origin when `DECONFLICT_MAP_TILE_URL` is set, and the token
+endpoint's when `DECONFLICT_OAUTH2_TOKEN_URL` is).
 """
 
 from __future__ import annotations
@@ -44,27 +45,47 @@ def tile_source(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
+def origin_of(url: str | None) -> str | None:
+    """The CSP source of a URL: its scheme and host (with port)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def page_policy(settings: Settings) -> str:
     """The page's Content-Security-Policy: everything from 'self', no inline script or
-    style; images also from data: (the drawing plugin's icons) and the tile server."""
+    style; images also from data: (the drawing plugin's icons) and the tile server;
+    requests also to the OAuth2 token endpoint when the page signs in there."""
     tiles = tile_source(settings.map_tile_url)
     images = "'self' data:" + (f" {tiles}" if tiles else "")
+    token_origin = origin_of(settings.oauth2_token_url)
+    connect = "'self'" + (f" {token_origin}" if token_origin else "")
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {images}; connect-src 'self'; font-src 'self'; manifest-src 'self'; "
+        f"img-src {images}; connect-src {connect}; font-src 'self'; manifest-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 
 
 def ui_config(settings: Settings) -> dict[str, Any]:
-    """What the page needs to know about this deployment."""
-    return {
+    """What the page needs to know about this deployment (the OAuth2 sign-in only when
+    it is configured)."""
+    config: dict[str, Any] = {
         "tile_url": settings.map_tile_url,
         "tile_attribution": settings.map_tile_attribution,
         "claim_party": settings.claim_party,
         "claim_roles": settings.claim_roles,
         "token_mode": settings.token_mode,
     }
+    if settings.oauth2_authorize_url and settings.oauth2_token_url and settings.oauth2_client_id:
+        config["oauth2"] = {
+            "authorize_url": settings.oauth2_authorize_url,
+            "token_url": settings.oauth2_token_url,
+            "client_id": settings.oauth2_client_id,
+            "scope": settings.oauth2_scope,
+        }
+    return config
 
 
 def mount_ui(app: FastAPI, settings: Settings) -> None:

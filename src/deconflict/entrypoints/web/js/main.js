@@ -1,9 +1,10 @@
-// The page: sign-in with a pasted token, tabs, the map with its time slider, and the
+// The page: sign-in with a pasted token (or at the OAuth2 authorization server), tabs, the map with its time slider, and the
 // panels (operations, new operation, reviews, notices).
 
 import { ApiError, claimsOf, clearToken, get, getToken, setToken, whenUnauthorized } from "./api.js";
 import { announce, clear, fmtTime, h, showErrors } from "./dom.js";
 import * as m from "./map.js";
+import { finishLogin, isCallback, issuerHost, startLogin } from "./oauth.js";
 import { initNotices, loadNotices, renderNotices } from "./notices.js";
 import { drawOperations, initOperations, openOperation, renderOperationList } from "./operations.js";
 import { initReviews, loadQueue, renderReviewList } from "./reviews.js";
@@ -80,6 +81,52 @@ async function signIn(event) {
   }
   setToken(token);
   await enter(token);
+}
+
+// ---- sign-in at the OAuth2 authorization server -------------------------------------------
+
+function showOAuthError(message) {
+  const error = $("oauth-sign-in-error");
+  error.textContent = message || "";
+  error.hidden = !message;
+}
+
+function initOAuth() {
+  const oauth = state.config.oauth2;
+  if (!oauth) return;
+  const button = $("oauth-sign-in-button");
+  button.textContent = `Sign in with ${issuerHost(oauth)}`;
+  $("oauth-sign-in").hidden = false;
+  button.addEventListener("click", async () => {
+    showOAuthError("");
+    button.disabled = true;
+    try {
+      await startLogin(oauth);
+    } catch (e) {
+      showOAuthError(e.message);
+      button.disabled = false;
+    }
+  });
+}
+
+/** A return from the authorization server: true when it signed the person in. */
+async function finishOAuth() {
+  const oauth = state.config.oauth2;
+  let token;
+  try {
+    if (!oauth) throw new Error("Sign-in refused: this deployment has no OAuth2 sign-in configured");
+    token = await finishLogin(oauth);
+    await get("/v1/operations?limit=1", { token, quiet401: true });
+    callerOf(token);
+  } catch (e) {
+    showSignIn();
+    const detail = e instanceof ApiError && e.status === 401 ? `The server refused the token received: ${e.detail}` : e.message;
+    showOAuthError(detail);
+    return false;
+  }
+  setToken(token);
+  await enter(token);
+  return true;
 }
 
 async function enter(token) {
@@ -224,8 +271,10 @@ async function start() {
   initOperations($("panel-operations"), { changed });
   initReviews($("panel-reviews"), { changed });
   initNotices($("panel-notices"), { changed });
+  initOAuth();
   const token = getToken();
-  if (token) await enter(token);
+  if (isCallback()) await finishOAuth();
+  else if (token) await enter(token);
   else showSignIn();
   document.body.setAttribute("data-ready", "true");
 }
