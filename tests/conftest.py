@@ -87,6 +87,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         dispatch_in_process=False,
         deadline_interval_s=0,
+        audit_anchor_interval_s=0,
     )
 
 

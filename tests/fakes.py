@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from deconflict.domain.assessment import OperationCandidate
-from deconflict.domain.audit import AuditDraft, AuditEvent, chained
+from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -47,6 +47,9 @@ from deconflict.services.ports import (
     AgreementRepository,
     AuditRepository,
     ClaimedDelivery,
+    IdempotencyRepository,
+    IdempotentAnswer,
+    LeaseRepository,
     NoticeRepository,
     OperationRepository,
     OutboxRepository,
@@ -86,6 +89,10 @@ class FakeStore:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     events: list[OutboxEvent] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
+    unanchored: list[tuple[str, int]] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    answers: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
 
 
 def _page(items: Iterable[_Item], page: Page) -> list[_Item]:
@@ -435,8 +442,10 @@ class FakeOutbox(_Repository):
 class FakeAudit(_Repository):
     def append(self, draft: AuditDraft) -> AuditEvent:
         self._write()
-        event = chained(self._s.audit[-1] if self._s.audit else None, draft)
+        tail = next((e for e in reversed(self._s.audit) if e.chain == draft.chain), None)
+        event = chained(tail, draft)
         self._s.audit.append(event)
+        self._s.unanchored.append((event.chain, event.seq))
         return event
 
     def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
@@ -452,8 +461,68 @@ class FakeAudit(_Repository):
         ]
         return _page(found, page)
 
-    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
-        return [e for e in self._s.audit if e.seq > after_seq][:limit]
+    def in_order(self, after: tuple[str, int] | None, limit: int) -> list[AuditEvent]:
+        ordered = sorted(self._s.audit, key=lambda e: (e.chain, e.seq))
+        return [e for e in ordered if after is None or (e.chain, e.seq) > after][:limit]
+
+    def unanchored_heads(self, limit: int) -> list[Head]:
+        newest: dict[str, int] = {}
+        for chain, seq in self._s.unanchored:
+            newest[chain] = max(seq, newest.get(chain, 0))
+        by_position = {(e.chain, e.seq): e for e in self._s.audit}
+        return [
+            Head(chain, seq, by_position[chain, seq].hash)
+            for chain, seq in sorted(newest.items())[:limit]
+        ]
+
+    def last_anchor(self) -> Anchor | None:
+        return self._s.anchors[-1] if self._s.anchors else None
+
+    def add_anchor(self, anchor: Anchor) -> None:
+        self._write()
+        self._s.anchors.append(anchor)
+        reached = {h.chain: h.seq for h in anchor.heads}
+        self._s.unanchored = [(c, s) for c, s in self._s.unanchored if s > reached.get(c, 0)]
+
+    def anchors_in_order(self, after_seq: int, limit: int) -> list[Anchor]:
+        return [a for a in self._s.anchors if a.seq > after_seq][:limit]
+
+    def broken_heads(self, limit: int) -> list[Head]:
+        stored = {(e.chain, e.seq): e.hash for e in self._s.audit}
+        return [
+            h for a in self._s.anchors for h in a.heads if stored.get((h.chain, h.seq)) != h.hash
+        ][:limit]
+
+    def unanchored_count(self) -> int:
+        return len(self._s.unanchored)
+
+
+class FakeLeases(_Repository):
+    def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        held = self._s.leases.get(name)
+        if held is not None and held[0] != owner and held[1] >= now:
+            return False
+        self._write()
+        self._s.leases[name] = (owner, until)
+        return True
+
+
+class FakeIdempotency(_Repository):
+    def get(self, party_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
+        answer = self._s.answers.get((party_id, key))
+        return answer if answer is not None and answer.created_at >= since else None
+
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
+        self._write()
+        self._s.answers[party_id, key] = answer
+
+    def expire(self, before: datetime, limit: int) -> int:
+        old = [k for k, a in self._s.answers.items() if a.created_at < before][:limit]
+        if old:
+            self._write()
+        for k in old:
+            del self._s.answers[k]
+        return len(old)
 
 
 class FakeTransaction:
@@ -470,6 +539,8 @@ class FakeTransaction:
         self.subscriptions: SubscriptionRepository = FakeSubscriptions(store, writable)
         self.outbox: OutboxRepository = FakeOutbox(store, writable)
         self.audit: AuditRepository = FakeAudit(store, writable)
+        self.leases: LeaseRepository = FakeLeases(store, writable)
+        self.idempotency: IdempotencyRepository = FakeIdempotency(store, writable)
 
 
 class FakeUnitOfWork:
@@ -484,7 +555,9 @@ class FakeUnitOfWork:
         self.runs: list[bool] = []
         self.commits = 0
 
-    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+    ) -> T:
         self.runs.append(write)
         draft = copy.deepcopy(self.store)
         result = work(FakeTransaction(draft, writable=write))

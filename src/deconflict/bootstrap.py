@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
@@ -53,6 +54,7 @@ def service_context(settings: Settings) -> ServiceContext:
             settings.separation_vertical_m,
             settings.separation_time_s,
         ),
+        idempotency_ttl_s=settings.idempotency_ttl_s,
     )
 
 
@@ -103,12 +105,19 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    pool: dict[str, Any] = {}
+    if not url.startswith("sqlite"):
+        pool = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_s,
+        }
+    engine = make_engine(url, **pool)
     if migrate:
         upgrade(engine)
     container = Container(
         settings=settings,
-        uow=SqlUnitOfWork(engine, local_frame),
+        uow=SqlUnitOfWork(engine, local_frame, settings.retry_budget_s),
         ctx=service_context(settings),
         verifier=verifier,
         issuer=issuer,

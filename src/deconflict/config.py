@@ -91,6 +91,33 @@ class Settings(BaseSettings):
         120, ge=0, description="Writes per minute per token subject and party; 0: unlimited"
     )
     rate_limit_burst: int = Field(60, ge=1, description="Writes one token may make at once")
+    redis_url: str | None = Field(
+        None,
+        description="Redis for the rate limit's shared budget (else the database keeps it)",
+    )
+
+    workers: int = Field(1, ge=1, le=64, description="API processes `deconflict serve` runs")
+    db_pool_size: int = Field(
+        10, ge=1, description="Database connections each process keeps (PostgreSQL)"
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, description="Extra connections a process may open at a peak (PostgreSQL)"
+    )
+    db_pool_timeout_s: float = Field(
+        5.0, gt=0, description="Wait for a free connection, then answer 503"
+    )
+    retry_budget_s: float = Field(
+        2.0, gt=0, le=60, description="Retry a contended write this long, then answer 503"
+    )
+    idempotency_ttl_s: float = Field(
+        24 * 3600.0, gt=0, description="How long an Idempotency-Key is remembered"
+    )
+    lease_s: float = Field(
+        15.0, gt=0, description="Background work one process holds before another may take it"
+    )
+    audit_anchor_interval_s: float = Field(
+        1.0, ge=0, description="How often the audit chains are anchored; 0: never"
+    )
 
     deadline_interval_s: float = Field(
         30.0, ge=0, description="How often the server acts on passed review deadlines; 0: never"

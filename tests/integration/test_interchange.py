@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,14 @@ def _content(zone: Zone) -> tuple[Any, ...]:
     )
 
 
-def _stored(c: Container) -> tuple[int, int, int, int]:
-    """Row counts of zones, zone cells and audit events, and the last audit seq."""
+def _stored(c: Container) -> tuple[int, int, int, datetime | None]:
+    """Row counts of zones, zone cells and audit events, and the last audit event's time."""
     with c.uow.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(t.zones)).scalar_one(),
             conn.execute(select(func.count()).select_from(t.zone_cells)).scalar_one(),
             conn.execute(select(func.count()).select_from(t.audit_events)).scalar_one(),
-            conn.execute(select(func.max(t.audit_events.c.seq))).scalar_one() or 0,
+            conn.execute(select(func.max(t.audit_events.c.at))).scalar_one(),
         )
 
 
@@ -212,8 +213,8 @@ def test_an_import_records_an_audit_event_per_zone(container: Container) -> None
     with container.uow.engine.connect() as conn:
         actions = conn.execute(
             select(t.audit_events.c.action, t.audit_events.c.object_id)
-            .where(t.audit_events.c.seq > before)
-            .order_by(t.audit_events.c.seq)
+            .where(t.audit_events.c.at > before)
+            .order_by(t.audit_events.c.at)
         ).all()
     zone_ids = {z.id for z in _zones(container, owner)}
     assert [a for a, _ in actions] == ["zone.created"] * 4 + ["zones.imported"]

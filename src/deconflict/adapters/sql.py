@@ -7,6 +7,8 @@ unit of work back and runs it again, a bounded number of times with jittered bac
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 import random
 import time
@@ -27,14 +29,17 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from deconflict.domain.assessment import OperationCandidate
-from deconflict.domain.audit import AuditDraft, AuditEvent, chained
+from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
+from deconflict.domain.errors import Unavailable
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -63,6 +68,9 @@ from deconflict.services.ports import (
     AgreementRepository,
     AuditRepository,
     ClaimedDelivery,
+    IdempotencyRepository,
+    IdempotentAnswer,
+    LeaseRepository,
     NoticeRepository,
     OperationRepository,
     OutboxRepository,
@@ -86,7 +94,9 @@ CHUNK_S = 4 * 3600
 # serialization_failure, deadlock_detected, and unique_violation: a concurrent insert of the
 # same key; a retry re-reads, and the service then refuses it cleanly (e.g. a second decision).
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
-MAX_ATTEMPTS = 12
+_UNIQUE_VIOLATION = "23505"
+_UNIQUE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -112,7 +122,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: a connection the server dropped fails its first statement, the pool
+    # discards it, and the unit of work runs again (see _retryable).
+    return create_engine(url, **kwargs)
 
 
 def _epoch_floor(dt: datetime) -> int:
@@ -1069,48 +1081,33 @@ class SqlAudit:
         )
         return AuditEvent(row.seq, draft, row.prev_hash, row.hash)
 
-    def append(self, draft: AuditDraft) -> AuditEvent:
+    def _tail(self, chain: str) -> AuditEvent | None:
         a = t.audit_events.c
-        last = self._c.execute(select(t.audit_events).order_by(a.seq.desc()).limit(1)).first()
-        # Two writers that read the same tail collide on the primary key: one retries.
-        event = chained(None if last is None else self._event(last), draft)
-        d = event.draft
-        self._c.execute(
-            insert(t.audit_events).values(
-                seq=event.seq,
-                at=d.at,
-                subject=d.subject,
-                party_id=d.party_id,
-                roles=list(d.roles),
-                action=d.action,
-                object_type=d.object_type,
-                object_id=d.object_id,
-                before_digest=d.before,
-                after_digest=d.after,
-                parties=list(d.parties),
-                prev_hash=event.prev_hash,
-                hash=event.hash,
-            )
-        )
-        rows = [{"seq": event.seq, "party_id": p} for p in sorted(set(d.parties))]
-        if rows:
-            self._c.execute(insert(t.audit_parties), rows)
-        return event
+        row = self._c.execute(
+            select(t.audit_events).where(a.chain_id == chain).order_by(a.seq.desc()).limit(1)
+        ).first()
+        return None if row is None else self._event(row)
+
+    def append(self, draft: AuditDraft) -> AuditEvent:
+        return self.append_many([draft])[0]
 
     def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
-        if not drafts:
-            return []
-        a = t.audit_events.c
-        last = self._c.execute(select(t.audit_events).order_by(a.seq.desc()).limit(1)).first()
-        previous = None if last is None else self._event(last)
+        # Only the tails of the chains written here are read: those of the objects this
+        # transaction changes, so writers about different objects never meet here.
+        tails: dict[str, AuditEvent | None] = {}
         events = []
         for draft in drafts:
-            previous = chained(previous, draft)
-            events.append(previous)
+            if draft.chain not in tails:
+                tails[draft.chain] = self._tail(draft.chain)
+            event = tails[draft.chain] = chained(tails[draft.chain], draft)
+            events.append(event)
+        if not events:
+            return []
         self._c.execute(
             insert(t.audit_events),
             [
                 {
+                    "chain_id": e.chain,
                     "seq": e.seq,
                     "at": e.draft.at,
                     "subject": e.draft.subject,
@@ -1128,9 +1125,16 @@ class SqlAudit:
                 for e in events
             ],
         )
-        rows = [{"seq": e.seq, "party_id": p} for e in events for p in sorted(set(e.draft.parties))]
-        if rows:
-            self._c.execute(insert(t.audit_parties), rows)
+        readers = [
+            {"party_id": p, "chain_id": e.chain, "seq": e.seq, "at": e.draft.at}
+            for e in events
+            for p in sorted(set(e.draft.parties))
+        ]
+        if readers:
+            self._c.execute(insert(t.audit_parties), readers)
+        self._c.execute(
+            insert(t.audit_unanchored), [{"chain_id": e.chain, "seq": e.seq} for e in events]
+        )
         return events
 
     def concerning(
@@ -1139,20 +1143,173 @@ class SqlAudit:
         a, p = t.audit_events.c, t.audit_parties.c
         query = (
             select(t.audit_events)
-            .join(t.audit_parties, p.seq == a.seq)
+            .join(t.audit_parties, and_(p.chain_id == a.chain_id, p.seq == a.seq))
             .where(p.party_id == party_id)
         )
         if object_id is not None:
             query = query.where(a.object_id == object_id)
-        query = query.order_by(a.seq.desc()).limit(page.limit).offset(page.offset)
+        query = (
+            query.order_by(p.at.desc(), p.chain_id, p.seq.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
         return [self._event(r) for r in self._c.execute(query)]
 
-    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
+    def in_order(self, after: tuple[str, int] | None, limit: int) -> list[AuditEvent]:
         a = t.audit_events.c
-        rows = self._c.execute(
-            select(t.audit_events).where(a.seq > after_seq).order_by(a.seq).limit(limit)
-        )
+        query = select(t.audit_events)
+        if after is not None:
+            chain, seq = after
+            query = query.where(or_(a.chain_id > chain, and_(a.chain_id == chain, a.seq > seq)))
+        rows = self._c.execute(query.order_by(a.chain_id, a.seq).limit(limit))
         return [self._event(r) for r in rows]
+
+    def unanchored_heads(self, limit: int) -> list[Head]:
+        u, a = t.audit_unanchored.c, t.audit_events.c
+        rows = self._c.execute(
+            select(u.chain_id, func.max(u.seq).label("seq"))
+            .group_by(u.chain_id)
+            .order_by(u.chain_id)
+            .limit(limit)
+        ).all()
+        if not rows:
+            return []
+        hashes = self._c.execute(
+            select(a.chain_id, a.seq, a.hash).where(
+                tuple_(a.chain_id, a.seq).in_([(r.chain_id, r.seq) for r in rows])
+            )
+        )
+        return [Head(r.chain_id, r.seq, r.hash) for r in hashes]
+
+    def last_anchor(self) -> Anchor | None:
+        anchors = self._anchors(
+            select(t.audit_anchors).order_by(t.audit_anchors.c.seq.desc()).limit(1)
+        )
+        return anchors[0] if anchors else None
+
+    def _anchors(self, query: Any) -> list[Anchor]:
+        rows = self._c.execute(query).all()
+        if not rows:
+            return []
+        h = t.audit_anchor_heads.c
+        heads: dict[int, list[Head]] = {r.seq: [] for r in rows}
+        for r in self._c.execute(
+            select(h.anchor_seq, h.chain_id, h.seq, h.hash).where(h.anchor_seq.in_(list(heads)))
+        ):
+            heads[r.anchor_seq].append(Head(r.chain_id, r.seq, r.hash))
+        return [Anchor(r.seq, r.at, tuple(sorted(heads[r.seq])), r.prev_hash, r.hash) for r in rows]
+
+    def add_anchor(self, anchor: Anchor) -> None:
+        self._c.execute(
+            insert(t.audit_anchors).values(
+                seq=anchor.seq, at=anchor.at, prev_hash=anchor.prev_hash, hash=anchor.hash
+            )
+        )
+        self._c.execute(
+            insert(t.audit_anchor_heads),
+            [
+                {"anchor_seq": anchor.seq, "chain_id": h.chain, "seq": h.seq, "hash": h.hash}
+                for h in anchor.heads
+            ],
+        )
+        u = t.audit_unanchored.c
+        for start in range(0, len(anchor.heads), 500):
+            chunk = anchor.heads[start : start + 500]
+            self._c.execute(
+                delete(t.audit_unanchored).where(
+                    or_(*(and_(u.chain_id == h.chain, u.seq <= h.seq) for h in chunk))
+                )
+            )
+
+    def anchors_in_order(self, after_seq: int, limit: int) -> list[Anchor]:
+        a = t.audit_anchors.c
+        return self._anchors(
+            select(t.audit_anchors).where(a.seq > after_seq).order_by(a.seq).limit(limit)
+        )
+
+    def broken_heads(self, limit: int) -> list[Head]:
+        h, a = t.audit_anchor_heads.c, t.audit_events.c
+        rows = self._c.execute(
+            select(h.chain_id, h.seq, h.hash)
+            .select_from(
+                t.audit_anchor_heads.outerjoin(
+                    t.audit_events, and_(a.chain_id == h.chain_id, a.seq == h.seq)
+                )
+            )
+            .where(or_(a.hash.is_(None), a.hash != h.hash))
+            .order_by(h.anchor_seq, h.chain_id)
+            .limit(limit)
+        )
+        return [Head(r.chain_id, r.seq, r.hash) for r in rows]
+
+    def unanchored_count(self) -> int:
+        count = self._c.execute(select(func.count()).select_from(t.audit_unanchored)).scalar()
+        return int(count or 0)
+
+
+class SqlLeases:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        lease = t.leases.c
+        taken = self._c.execute(
+            update(t.leases)
+            .where(lease.name == name, or_(lease.owner == owner, lease.until < now))
+            .values(owner=owner, until=until)
+        ).rowcount
+        if taken:
+            return True
+        if self._c.execute(select(lease.name).where(lease.name == name)).first() is not None:
+            return False
+        # A concurrent first insert makes this one a unique violation: the unit of work
+        # runs again and then finds the other's lease.
+        self._c.execute(insert(t.leases).values(name=name, owner=owner, until=until))
+        return True
+
+
+class SqlIdempotency:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def get(self, party_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
+        k = t.idempotency_keys.c
+        row = self._c.execute(
+            select(t.idempotency_keys).where(
+                k.party_id == party_id, k.key == key, k.created_at >= since
+            )
+        ).first()
+        if row is None:
+            return None
+        return IdempotentAnswer(row.fingerprint, row.status_code, row.response, row.created_at)
+
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
+        k = t.idempotency_keys.c
+        self._c.execute(delete(t.idempotency_keys).where(k.party_id == party_id, k.key == key))
+        self._c.execute(
+            insert(t.idempotency_keys).values(
+                party_id=party_id,
+                key=key,
+                fingerprint=answer.fingerprint,
+                status_code=answer.status_code,
+                response=answer.response,
+                created_at=answer.created_at,
+            )
+        )
+
+    def expire(self, before: datetime, limit: int) -> int:
+        k = t.idempotency_keys.c
+        old = self._c.execute(
+            select(k.party_id, k.key).where(k.created_at < before).limit(limit)
+        ).all()
+        for start in range(0, len(old), 500):
+            chunk = old[start : start + 500]
+            self._c.execute(
+                delete(t.idempotency_keys).where(
+                    tuple_(k.party_id, k.key).in_([(r.party_id, r.key) for r in chunk])
+                )
+            )
+        return len(old)
 
 
 class SqlTransaction:
@@ -1169,33 +1326,82 @@ class SqlTransaction:
         self.subscriptions: SubscriptionRepository = SqlSubscriptions(conn)
         self.outbox: OutboxRepository = SqlOutbox(conn)
         self.audit: AuditRepository = SqlAudit(conn)
+        self.leases: LeaseRepository = SqlLeases(conn)
+        self.idempotency: IdempotencyRepository = SqlIdempotency(conn)
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    state = getattr(error.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
 
 
 def _retryable(error: DBAPIError) -> bool:
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_SQLSTATES:
+    if _sqlstate(error) in _RETRYABLE_SQLSTATES:
         return True
-    return "database is locked" in str(error.orig)
+    # A pooled connection the server closed (restart, idle timeout): the pool drops it
+    # when it fails, and the work runs again on a fresh one. No pre-ping round trip.
+    return error.connection_invalidated or "database is locked" in str(error.orig)
+
+
+def _out_of_resources(error: DBAPIError) -> bool:
+    """The server is short of something (memory, lock table, connections) or refuses
+    new work now: an overload, not a bug."""
+    state = _sqlstate(error) or ""
+    return state.startswith(("53", "57P03")) or state == "55P03"
 
 
 class SqlUnitOfWork:
-    """Implements services.ports.UnitOfWork over an engine."""
+    """Implements services.ports.UnitOfWork over an engine.
 
-    def __init__(self, engine: Engine, frames: FrameFactory) -> None:
+    Retries back off exponentially with full jitter and stop at `retry_budget_s` after
+    the first attempt began: the caller then gets `Unavailable` (503 + Retry-After at the
+    API), as for a server out of resources or a pool with no free connection."""
+
+    def __init__(self, engine: Engine, frames: FrameFactory, retry_budget_s: float = 2.0) -> None:
         self.engine = engine
         self._frames = frames
         self._serializable = engine.dialect.name != "sqlite"
+        self.retry_budget_s = retry_budget_s
 
-    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    def _options(self, write: bool, serializable: bool) -> dict[str, Any]:
         options: dict[str, Any] = {"deconflict_write": write}
         if self._serializable:
-            options["isolation_level"] = "SERIALIZABLE" if write else "REPEATABLE READ"
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if not write:
+                options["isolation_level"] = "REPEATABLE READ"
+            else:
+                options["isolation_level"] = "SERIALIZABLE" if serializable else "READ COMMITTED"
+        return options
+
+    def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+    ) -> T:
+        options = self._options(write, serializable)
+        deadline = time.monotonic() + self.retry_budget_s
+        for attempt in itertools.count(1):
             try:
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
                     return work(SqlTransaction(conn, self._frames))
+            except PoolTimeout as error:
+                log.warning("no free database connection: %s", error)
+                raise Unavailable("the database has no free connection; retry shortly") from None
             except DBAPIError as error:
-                if attempt == MAX_ATTEMPTS or not _retryable(error):
+                if _out_of_resources(error):
+                    log.warning("database out of resources: %s", error.orig)
+                    raise Unavailable("the database is overloaded; retry shortly") from None
+                if not _retryable(error):
                     raise
-                time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))  # noqa: S311
+                if _sqlstate(error) == _UNIQUE_VIOLATION and attempt >= _UNIQUE_ATTEMPTS:
+                    raise  # still there after re-reading: a real duplicate, not a race
+                pause_s = random.uniform(0, min(0.25, 0.002 * 2**attempt))  # noqa: S311
+                if time.monotonic() + pause_s >= deadline:
+                    log.warning(
+                        "gave up after %d attempts in %.1f s: %s",
+                        attempt,
+                        self.retry_budget_s,
+                        error.orig,
+                    )
+                    raise Unavailable(
+                        "too much contention on the data this request changes; retry shortly"
+                    ) from None
+                time.sleep(pause_s)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -284,11 +284,14 @@ deliveries = Table(
     Index("ix_deliveries_subscription", "subscription_id", "sequence"),
 )
 
-# Append-only and hash-chained: `seq` counts 1, 2, 3... with no gaps; each row's `hash`
-# covers its fields and the hash before it.
+CHAIN = String(120)  # `<object_type>:<object_id>`
+
+# Append-only, one hash chain per object: `seq` counts 1, 2, 3... within `chain_id` with
+# no gaps; each row's `hash` covers its fields and the hash before it in its chain.
 audit_events = Table(
     "audit_events",
     metadata,
+    Column("chain_id", CHAIN, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("subject", String(200), nullable=False),
@@ -308,7 +311,71 @@ audit_events = Table(
 audit_parties = Table(
     "audit_parties",
     metadata,
-    Column("seq", BigInteger, ForeignKey("audit_events.seq"), primary_key=True),
     Column("party_id", ID, primary_key=True),
-    Index("ix_audit_parties_party_seq", "party_id", "seq"),
+    Column("chain_id", CHAIN, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_audit_parties_party_at", "party_id", "at"),
+)
+
+# Events no anchor covers yet: writers only insert here, the anchoring loop reads and
+# deletes (at READ COMMITTED, outside the writers' serialization graph).
+audit_unanchored = Table(
+    "audit_unanchored",
+    metadata,
+    Column("chain_id", CHAIN, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# The anchors' own chain, and the chain heads each one covers.
+audit_anchors = Table(
+    "audit_anchors",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_anchor_heads = Table(
+    "audit_anchor_heads",
+    metadata,
+    Column("anchor_seq", BigInteger, ForeignKey("audit_anchors.seq"), primary_key=True),
+    Column("chain_id", CHAIN, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_anchor_heads_chain", "chain_id", "seq"),
+)
+
+# Idempotency-Key: the first answer to a write, recorded in the write's own transaction.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("party_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
+)
+
+# Work that runs once per deployment (deadlines, anchoring, dispatch): held by one
+# process at a time until `until`, renewed while it lives.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+)
+
+# The write rate limit's token buckets, shared by every API process of a deployment.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("party_id", ID, primary_key=True),
+    Column("subject", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at_s", Float, nullable=False),
 )

@@ -43,3 +43,13 @@ class StateConflict(DomainError):
 
 class IncomparableAltitudes(DomainError):
     """Two altitude bands use references that cannot be converted into each other."""
+
+
+class Unavailable(DomainError):
+    """The store cannot take the work now (contention that outlasted the retries, or a
+    resource running out): nothing was changed; the caller may retry after
+    `retry_after_s`."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

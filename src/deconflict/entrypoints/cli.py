@@ -449,15 +449,34 @@ app.add_typer(cli_interchange.app)  # zones import|export, operations export
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 and name the first broken link if any."""
-    with _container() as container, console.status("Verifying the audit chain..."):
-        count, broken = audit_log.verify_chain(container.uow)
-    if broken is not None:
+    """Recompute every audit chain and the anchors across them; exit 1 and name the first
+    edited, mislinked or missing event if any."""
+    with _container() as container, console.status("Verifying the audit chains..."):
+        report = audit_log.verify_chain(container.uow)
+    if report.broken is not None:
         errors.print(
-            f"[red]audit chain broken at event {broken.seq}:[/red] {broken.reason}", soft_wrap=True
+            f"[red]audit log broken at {report.broken.where}:[/red] {report.broken.reason}",
+            soft_wrap=True,
         )
         raise typer.Exit(1)
-    console.print(f"[green]audit chain intact[/green]: {count} events")
+    console.print(
+        f"[green]audit log intact[/green]: {report.events} events, {report.anchors} anchors"
+        + (f", {report.unanchored} written since the last anchor" if report.unanchored else ""),
+        soft_wrap=True,
+    )
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Anchor the chains that advanced since the last anchor now (the server does it
+    every DECONFLICT_AUDIT_ANCHOR_INTERVAL_S), and print the anchor's hash: kept outside
+    the database, it proves later that nothing before it was rewritten."""
+    with _container() as container:
+        made = audit_log.anchor(container.uow, container.ctx)
+    if made is None:
+        console.print("Nothing to anchor: every chain is anchored.")
+        return
+    console.print(f"anchor {made.seq} over {len(made.heads)} chains: {made.hash}", soft_wrap=True)
 
 
 def main() -> None:

@@ -1,11 +1,22 @@
-"""Recording and reading the audit log; `verify_chain` behind `deconflict audit verify`."""
+"""Recording and reading the audit log, anchoring its chains, and `verify_chain` behind
+`deconflict audit verify`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from deconflict.domain.audit import AuditDraft, AuditEvent, Break, digest, first_break
+from deconflict.domain.audit import (
+    Anchor,
+    AuditDraft,
+    AuditEvent,
+    Break,
+    digest,
+    first_anchor_break,
+    first_break,
+    next_anchor,
+)
 from deconflict.domain.model import Caller
 
 from .access import Action, authorize
@@ -90,38 +101,91 @@ def record_system(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event as a party reads it: its own people by subject and roles, other
+    parties' people only as their party (`own` False)."""
+
+    event: AuditEvent
+    own: bool
+
+
 def list_audit(
     uow: UnitOfWork, caller: Caller, page: Page, object_id: str | None = None
-) -> list[AuditEvent]:
-    """Audit events about the caller's party, newest first (`GET /v1/audit`); admins only."""
+) -> list[AuditEntry]:
+    """Events about the caller's party, newest first (`GET /v1/audit`); admins only.
+    Each event keeps its place in its object's chain: positions count only the events
+    about that object, never the activity of anyone else."""
     authorize(caller, Action.AUDIT_READ)
-    return uow.run(lambda tx: tx.audit.concerning(caller.party_id, page, object_id), write=False)
+    events = uow.run(lambda tx: tx.audit.concerning(caller.party_id, page, object_id), write=False)
+    return [AuditEntry(e, e.draft.party_id == caller.party_id) for e in events]
 
 
-def _chain(uow: UnitOfWork, batch: int) -> Iterator[AuditEvent]:
-    after = 0
+def anchor(uow: UnitOfWork, ctx: ServiceContext, limit: int = 5000) -> Anchor | None:
+    """Anchors the chains that advanced since the last anchor (the background loop of one
+    process per deployment, and `deconflict audit anchor`); None when none did.
+
+    Runs at READ COMMITTED: it reads only committed events and writes only anchor rows,
+    so it never takes part in (or aborts) the writers' serializable transactions."""
+
+    def work(tx: Transaction) -> Anchor | None:
+        heads = tx.audit.unanchored_heads(limit)
+        if not heads:
+            return None
+        made = next_anchor(tx.audit.last_anchor(), ctx.clock(), heads)
+        tx.audit.add_anchor(made)
+        return made
+
+    return uow.run(work, serializable=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What `verify_chain` read and the first problem it found, if any."""
+
+    events: int
+    anchors: int
+    unanchored: int
+    broken: Break | None
+
+
+def _pages(
+    fetch: Callable[[Any], list[Any]], key: Callable[[Any], Any], start: Any
+) -> Iterator[Any]:
+    after = start
     while True:
-        events = uow.run(partial(_page_after, after=after, batch=batch), write=False)
-        yield from events
-        if len(events) < batch:
+        items = fetch(after)
+        yield from items
+        if not items:
             return
-        after = events[-1].seq
+        after = key(items[-1])
 
 
-def _page_after(tx: Transaction, *, after: int, batch: int) -> list[AuditEvent]:
-    return tx.audit.in_order(after, batch)
+def verify_chain(uow: UnitOfWork, batch: int = 1000) -> AuditReport:
+    """Recomputes every chain and the anchors (`deconflict audit verify`): the first
+    edited, mislinked or missing event or anchor, if any. Completeness rests on the
+    anchors: an anchored event that is gone (a chain cut short, or deleted whole) is
+    found; events after their chain's last anchor rely on the links alone."""
+    counts = {"events": 0, "anchors": 0}
 
+    def events(after: tuple[str, int] | None) -> list[AuditEvent]:
+        found = uow.run(lambda tx: tx.audit.in_order(after, batch), write=False)
+        counts["events"] += len(found)
+        return found
 
-def verify_chain(uow: UnitOfWork, batch: int = 1000) -> tuple[int, Break | None]:
-    """Recomputes the whole chain (`deconflict audit verify`): how many events were read,
-    and the first broken link, if any."""
-    count = 0
+    def anchors(after: int) -> list[Anchor]:
+        found = uow.run(lambda tx: tx.audit.anchors_in_order(after, batch), write=False)
+        counts["anchors"] += len(found)
+        return found
 
-    def counted() -> Iterator[AuditEvent]:
-        nonlocal count
-        for event in _chain(uow, batch):
-            count += 1
-            yield event
-
-    broken = first_break(counted())
-    return count, broken
+    broken = first_anchor_break(_pages(anchors, lambda a: a.seq, 0))
+    broken = broken or first_break(_pages(events, lambda e: (e.chain, e.seq), None))
+    if broken is None:
+        gone = uow.run(lambda tx: tx.audit.broken_heads(1), write=False)
+        if gone:
+            head = gone[0]
+            broken = Break(
+                f"{head.chain}#{head.seq}", "an anchored event is gone or no longer matches"
+            )
+    unanchored = uow.run(lambda tx: tx.audit.unanchored_count(), write=False)
+    return AuditReport(counts["events"], counts["anchors"], unanchored, broken)

@@ -37,3 +37,5 @@ class ServiceContext:
     default_separation: Separation
     clock: Callable[[], datetime] = field(default=_now)
     new_id: Callable[[], str] = field(default=_new_id)
+    #: How long an Idempotency-Key and its first answer are kept.
+    idempotency_ttl_s: float = 24 * 3600.0

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from deconflict.domain.assessment import OperationCandidate
-from deconflict.domain.audit import AuditDraft, AuditEvent
+from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import Agreement, OperationState, Party, Zone
 from deconflict.domain.notice import Notice
@@ -200,7 +200,7 @@ class OutboxRepository(Protocol):
 
 class AuditRepository(Protocol):
     def append(self, draft: AuditDraft) -> AuditEvent:
-        """Chains the draft after the last stored event and stores it."""
+        """Chains the draft after the last stored event of its object's chain."""
         ...
 
     def append_many(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
@@ -213,8 +213,57 @@ class AuditRepository(Protocol):
         """Events about the party, newest first (optionally about one object)."""
         ...
 
-    def in_order(self, after_seq: int, limit: int) -> list[AuditEvent]:
-        """The whole chain in order, `limit` events after `after_seq`."""
+    def in_order(self, after: tuple[str, int] | None, limit: int) -> list[AuditEvent]:
+        """Every chain, each in order, `limit` events after position (chain, seq)."""
+        ...
+
+    def unanchored_heads(self, limit: int) -> list[Head]:
+        """The newest event of up to `limit` chains that advanced since their last anchor."""
+        ...
+
+    def last_anchor(self) -> Anchor | None: ...
+    def add_anchor(self, anchor: Anchor) -> None:
+        """Stores the anchor; its heads' events and those before them are anchored."""
+        ...
+
+    def anchors_in_order(self, after_seq: int, limit: int) -> list[Anchor]: ...
+    def broken_heads(self, limit: int) -> list[Head]:
+        """Anchored heads whose event is gone or no longer has the anchored hash."""
+        ...
+
+    def unanchored_count(self) -> int:
+        """Events written since the anchor that last covered their chain."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Takes or renews the lease `name` for `owner` until `until`, unless another
+        owner holds it past `now`. True when `owner` holds it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentAnswer:
+    """The first answer to a write sent with an Idempotency-Key."""
+
+    fingerprint: str
+    status_code: int
+    response: Any
+    created_at: datetime
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, party_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
+        """The answer stored for the party's key at or after `since`, if any."""
+        ...
+
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
+        """Stores the answer (replacing one older than the keys' lifetime)."""
+        ...
+
+    def expire(self, before: datetime, limit: int) -> int:
+        """Forgets up to `limit` answers stored before `before`; how many."""
         ...
 
 
@@ -231,13 +280,21 @@ class Transaction(Protocol):
     subscriptions: SubscriptionRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    leases: LeaseRepository
+    idempotency: IdempotencyRepository
 
 
 class UnitOfWork(Protocol):
-    def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+    ) -> T:
         """Runs `work` in one transaction and commits; rolls back if it raises.
 
         Writes are SERIALIZABLE (or SQLite's single writer) and retried from the start on
         a serialization failure, so `work` must not have effects outside the transaction.
+        `serializable=False` runs a write at READ COMMITTED, outside the serialization
+        graph of the other writers: only for work that is correct under it (anchoring).
+        Raises `Unavailable` when the work cannot commit within the retry budget or the
+        database is out of a resource.
         """
         ...

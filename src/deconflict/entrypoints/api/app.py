@@ -41,6 +41,11 @@ with `deconflict token`). Errors are JSON: `{"detail": ..., "errors": [{"loc", "
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": s.ErrorPublic, "description": "No valid bearer token"},
     422: {"model": s.ErrorPublic, "description": "Invalid input: which field and why"},
+    503: {
+        "model": s.ErrorPublic,
+        "description": "Overloaded: nothing was changed; retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }
 
 

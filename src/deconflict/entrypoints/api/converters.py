@@ -13,7 +13,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from deconflict.domain.assessment import Assessment, Conflict, NoticeTarget, RequiredReview
-from deconflict.domain.audit import AuditEvent
 from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
@@ -33,6 +32,7 @@ from deconflict.domain.volumes import (
     TimeWindow,
     Volume4D,
 )
+from deconflict.services.audit import AuditEntry
 from deconflict.services.reviews import CaseView, DecisionCommand, History
 from deconflict.services.subscriptions import SubscriptionCreate
 
@@ -733,14 +733,16 @@ def delivery_to_api(d: Delivery) -> s.DeliveryPublic:
     )
 
 
-def audit_to_api(e: AuditEvent) -> s.AuditPublic:
+def audit_to_api(entry: AuditEntry) -> s.AuditPublic:
+    e = entry.event
     d = e.draft
     return s.AuditPublic(
+        chain=e.chain,
         seq=e.seq,
         at=d.at,
-        subject=d.subject,
+        subject=d.subject if entry.own else None,
         party_id=d.party_id,
-        roles=list(d.roles),
+        roles=list(d.roles) if entry.own else None,
         action=d.action,
         object_type=d.object_type,
         object_id=d.object_id,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconflict.adapters.tokens import InvalidToken
@@ -14,6 +14,7 @@ from deconflict.bootstrap import Container
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Caller
 from deconflict.services.context import ServiceContext
+from deconflict.services.idempotency import IdempotentRequest
 from deconflict.services.ports import Page, UnitOfWork
 
 from .schemas import VolumeFormat
@@ -54,7 +55,25 @@ def _page(
     return Page(limit=limit, offset=offset)
 
 
+async def _idempotency(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Send a retried write with the same key: it is done once, and the "
+            "first answer comes back (24 h, per party; another body with it is a 422)",
+        ),
+    ] = None,
+) -> IdempotentRequest | None:
+    if key is None:
+        return None
+    return IdempotentRequest.of(key, request.method, request.url.path, await request.body())
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
+IdempotencyDep = Annotated[IdempotentRequest | None, Depends(_idempotency)]
 UowDep = Annotated[UnitOfWork, Depends(_uow)]
 CtxDep = Annotated[ServiceContext, Depends(_ctx)]
 CallerDep = Annotated[Caller, Depends(_caller)]

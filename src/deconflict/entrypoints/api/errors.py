@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from deconflict.domain.errors import (
     InvalidInput,
     NotFound,
     StateConflict,
+    Unavailable,
 )
 from deconflict.services.operations import Refused
 
@@ -95,6 +97,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StateConflict)
     async def _state(_: Request, exc: StateConflict) -> JSONResponse:
         return JSONResponse(status_code=409, content=_body(str(exc)))
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        retry_after = max(1, math.ceil(exc.retry_after_s))
+        return JSONResponse(
+            status_code=503,
+            content=_body(str(exc)),
+            headers={"Retry-After": str(retry_after)},
+        )
 
     @app.exception_handler(Refused)
     async def _refused(_: Request, exc: Refused) -> JSONResponse:

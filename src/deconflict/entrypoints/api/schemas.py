@@ -550,11 +550,14 @@ class DeliveryPublic(BaseModel):
 
 
 class AuditPublic(BaseModel):
-    seq: int
+    chain: str = Field(description="The object's chain: `<object_type>:<object_id>`")
+    seq: int = Field(description="Position in the object's chain, from 1")
     at: datetime
-    subject: str
-    party_id: str
-    roles: list[str]
+    subject: str | None = Field(
+        description="Who acted; only for the reader's own people (else null: see party_id)"
+    )
+    party_id: str = Field(description="The party that acted (`system`: deconflict itself)")
+    roles: list[str] | None = Field(description="The actor's roles; only for the reader's own")
     action: str
     object_type: str
     object_id: str

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import OperationState
+from deconflict.domain.operation import Operation
 from deconflict.services import operations as ops
+from deconflict.services.ports import UnitOfWork
 
 from .. import converters as c
 from .. import schemas as s
-from ..deps import CallerDep, CtxDep, FormatDep, PageDep, UowDep
+from ..deps import CallerDep, CtxDep, FormatDep, IdempotencyDep, PageDep, UowDep
+from ..replies import idempotent
 
 router = APIRouter(prefix="/v1")
 
@@ -50,25 +54,45 @@ def _command(body: s.OperationCreate) -> ops.OperationCommand:
     return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes))
 
 
+def _submission_to_api(
+    caller: CallerDep, volume_format: s.VolumeFormat
+) -> Callable[[ops.Submission], s.OperationPublic]:
+    return lambda sub: c.operation_to_api(sub.operation, caller.party_id, volume_format)
+
+
 @router.post(
     "/operations",
     status_code=status.HTTP_201_CREATED,
     tags=["operations"],
     responses={**_REFUSED, **_INVALID},
+    response_model=s.OperationPublic,
 )
 def submit(
     body: s.OperationCreate,
     uow: UowDep,
     ctx: CtxDep,
     caller: CallerDep,
+    key: IdempotencyDep,
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
-) -> s.OperationPublic:
+) -> JSONResponse:
     """Submits an operation: `approved`, `in_review` (a partner's review zone), or 409
     refused (a restricted zone; nothing stored)."""
     command = _command(body)
-    with located_as_sent(body.volumes):
-        submission = ops.submit_operation(uow, ctx, caller, command)
-    return c.operation_to_api(submission.operation, caller.party_id, volume_format)
+
+    def write(u: UnitOfWork) -> ops.Submission:
+        with located_as_sent(body.volumes):
+            return ops.submit_operation(u, ctx, caller, command)
+
+    return idempotent(
+        uow,
+        ctx,
+        caller,
+        key,
+        write,
+        ops.Submission,
+        _submission_to_api(caller, volume_format),
+        status.HTTP_201_CREATED,
+    )
 
 
 @router.get("/operations", tags=["operations"])
@@ -99,30 +123,51 @@ def get_operation(
     return c.operation_to_api(operation, caller.party_id, volume_format, history=history)
 
 
-@router.put("/operations/{operation_id}", tags=["operations"], responses={**_REFUSED, **_INVALID})
+@router.put(
+    "/operations/{operation_id}",
+    tags=["operations"],
+    responses={**_REFUSED, **_INVALID},
+    response_model=s.OperationPublic,
+)
 def update(
     operation_id: str,
     body: s.OperationCreate,
     uow: UowDep,
     ctx: CtxDep,
     caller: CallerDep,
+    key: IdempotencyDep,
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
-) -> s.OperationPublic:
+) -> JSONResponse:
     """Submits a new version, assessed afresh; a refused version changes nothing."""
     command = _command(body)
-    with located_as_sent(body.volumes):
-        submission = ops.update_operation(uow, ctx, caller, operation_id, command)
-    return c.operation_to_api(submission.operation, caller.party_id, volume_format)
+
+    def write(u: UnitOfWork) -> ops.Submission:
+        with located_as_sent(body.volumes):
+            return ops.update_operation(u, ctx, caller, operation_id, command)
+
+    return idempotent(
+        uow, ctx, caller, key, write, ops.Submission, _submission_to_api(caller, volume_format)
+    )
 
 
-@router.post("/operations/{operation_id}/withdraw", tags=["operations"])
+@router.post(
+    "/operations/{operation_id}/withdraw", tags=["operations"], response_model=s.OperationPublic
+)
 def withdraw(
     operation_id: str,
     uow: UowDep,
     ctx: CtxDep,
     caller: CallerDep,
+    key: IdempotencyDep,
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
-) -> s.OperationPublic:
+) -> JSONResponse:
     """Withdraws the operation: it no longer counts as a conflict for anyone."""
-    operation = ops.withdraw_operation(uow, ctx, caller, operation_id)
-    return c.operation_to_api(operation, caller.party_id, volume_format)
+    return idempotent(
+        uow,
+        ctx,
+        caller,
+        key,
+        lambda u: ops.withdraw_operation(u, ctx, caller, operation_id),
+        Operation,
+        lambda operation: c.operation_to_api(operation, caller.party_id, volume_format),
+    )

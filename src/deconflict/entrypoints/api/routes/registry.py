@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
-from deconflict.domain.model import AgreementKind, ZoneKind
+from deconflict.domain.model import AgreementKind, Zone, ZoneKind
 from deconflict.services import audit as audit_log
 from deconflict.services import registry
+from deconflict.services.ports import UnitOfWork
 
 from .. import converters as c
 from .. import schemas as s
-from ..deps import CallerDep, CtxDep, PageDep, UowDep, located
+from ..deps import CallerDep, CtxDep, IdempotencyDep, PageDep, UowDep, located
+from ..replies import idempotent
 
 router = APIRouter(prefix="/v1")
 
@@ -65,13 +68,21 @@ def get_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.Agreem
     return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id))
 
 
-@router.post("/zones", status_code=status.HTTP_201_CREATED, tags=["zones"])
-def create_zone(body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.ZonePublic:
+@router.post(
+    "/zones", status_code=status.HTTP_201_CREATED, tags=["zones"], response_model=s.ZonePublic
+)
+def create_zone(
+    body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep, key: IdempotencyDep
+) -> JSONResponse:
     """Adds a zone of the caller's party (admin)."""
     footprint, band, periods = c.zone_parts_from_api(body)
     command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
-    with located("body"):
-        return c.zone_to_api(registry.create_zone(uow, ctx, caller, command))
+
+    def write(u: UnitOfWork) -> Zone:
+        with located("body"):
+            return registry.create_zone(u, ctx, caller, command)
+
+    return idempotent(uow, ctx, caller, key, write, Zone, c.zone_to_api, status.HTTP_201_CREATED)
 
 
 @router.get("/zones", tags=["zones"])
@@ -99,5 +110,6 @@ def audit(
     object_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[s.AuditPublic]:
     """Audit events about the caller's party, newest first (admin). Each carries the hash
-    of the event before it: `deconflict audit verify` checks the whole chain."""
+    of the event before it in its object's chain: `deconflict audit verify` checks every
+    chain and the anchors across them. Other parties' people appear only as their party."""
     return [c.audit_to_api(e) for e in audit_log.list_audit(uow, caller, page, object_id)]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from deconflict.services import reviews
+from deconflict.services.ports import UnitOfWork
 
 from .. import converters as c
 from .. import schemas as s
-from ..deps import CallerDep, CtxDep, FormatDep, PageDep, UowDep, located
+from ..deps import CallerDep, CtxDep, FormatDep, IdempotencyDep, PageDep, UowDep, located
+from ..replies import idempotent
 
 router = APIRouter(prefix="/v1")
 
@@ -50,21 +53,40 @@ def get_review(
     return c.review_to_api(reviews.get_review(uow, ctx, caller, case_id), volume_format)
 
 
-@router.post("/reviews/{case_id}/decisions", status_code=status.HTTP_201_CREATED, tags=["reviews"])
+@router.post(
+    "/reviews/{case_id}/decisions",
+    status_code=status.HTTP_201_CREATED,
+    tags=["reviews"],
+    response_model=s.ReviewPublic,
+)
 def decide(
     case_id: str,
     body: s.DecisionCreate,
     uow: UowDep,
     ctx: CtxDep,
     caller: CallerDep,
+    key: IdempotencyDep,
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
-) -> s.ReviewPublic:
+) -> JSONResponse:
     """Decides in the case's current stage: approve, approve_with_conditions (with
     `conditions`), request_modification (with a `comment` and optionally a `proposal`:
     a suggestion id or volumes), or reject (with the reason in `comment`)."""
     command = c.decision_from_api(body)
-    with located("body"):
-        return c.review_to_api(reviews.decide(uow, ctx, caller, case_id, command), volume_format)
+
+    def write(u: UnitOfWork) -> reviews.CaseView:
+        with located("body"):
+            return reviews.decide(u, ctx, caller, case_id, command)
+
+    return idempotent(
+        uow,
+        ctx,
+        caller,
+        key,
+        write,
+        reviews.CaseView,
+        lambda view: c.review_to_api(view, volume_format),
+        status.HTTP_201_CREATED,
+    )
 
 
 @router.get("/operations/{operation_id}/suggestions", tags=["operations"])
