@@ -512,8 +512,11 @@ class FakeIdempotency(_Repository):
         answer = self._s.answers.get((party_id, key))
         return answer if answer is not None and answer.created_at >= since else None
 
-    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer, since: datetime) -> None:
         self._write()
+        stored = self._s.answers.get((party_id, key))
+        if stored is not None and stored.created_at >= since:
+            raise IntegrityError(f"answer for key {key} already stored")
         self._s.answers[party_id, key] = answer
 
     def expire(self, before: datetime, limit: int) -> int:

@@ -4,6 +4,7 @@ Retry-After once it is empty, refilled as time passes (a clock moved by hand).""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -33,11 +34,26 @@ class Clock:
 Headers = Callable[..., dict[str, str]]
 
 
-def _client(container: Container, per_minute: int, clock: Clock) -> TestClient:
+REDIS_URL = os.environ.get("DECONFLICT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: Where the buckets live: this process, the database (several API processes), Redis.
+BUDGETS = {
+    "memory": {},
+    "database": {"workers": 2},
+    "redis": {"redis_url": REDIS_URL},
+}
+
+
+def _client(
+    container: Container, per_minute: int, clock: Clock, budget: str = "memory"
+) -> TestClient:
     limited = dataclasses.replace(
         container,
         settings=container.settings.model_copy(
-            update={"rate_limit_per_minute": per_minute, "rate_limit_burst": BURST}
+            update={
+                "rate_limit_per_minute": per_minute,
+                "rate_limit_burst": BURST,
+                **BUDGETS[budget],
+            }
         ),
     )
     app = create_app(container=limited)
@@ -51,9 +67,10 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def api(container: Container, clock: Clock) -> Iterator[TestClient]:
-    with _client(container, PER_MINUTE, clock) as client:
+@pytest.fixture(params=sorted(BUDGETS))
+def api(container: Container, clock: Clock, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """A rate-limited API, its budget in each place it can live."""
+    with _client(container, PER_MINUTE, clock, request.param) as client:
         yield client
 
 

@@ -124,7 +124,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     # No pre-ping: a connection the server dropped fails its first statement, the pool
     # discards it, and the unit of work runs again (see _retryable).
-    return create_engine(url, **kwargs)
+    # PostgreSQL's serializable isolation locks a whole table for every sequential scan, so
+    # that any insert into it by another writer looks like a conflict. Index scans lock
+    # only the index pages they read: every query here has an index, so the planner is
+    # told to use it even on a small table.
+    connect_args = {"options": "-c enable_seqscan=off"} if url.startswith("postgresql") else {}
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _epoch_floor(dt: datetime) -> int:
@@ -1098,7 +1103,7 @@ class SqlAudit:
         events = []
         for draft in drafts:
             if draft.chain not in tails:
-                tails[draft.chain] = self._tail(draft.chain)
+                tails[draft.chain] = None if draft.opens_chain else self._tail(draft.chain)
             event = tails[draft.chain] = chained(tails[draft.chain], draft)
             events.append(event)
         if not events:
@@ -1283,9 +1288,14 @@ class SqlIdempotency:
             return None
         return IdempotentAnswer(row.fingerprint, row.status_code, row.response, row.created_at)
 
-    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer, since: datetime) -> None:
         k = t.idempotency_keys.c
-        self._c.execute(delete(t.idempotency_keys).where(k.party_id == party_id, k.key == key))
+        # Only an expired answer gives way: a live one makes the insert a unique violation.
+        self._c.execute(
+            delete(t.idempotency_keys).where(
+                k.party_id == party_id, k.key == key, k.created_at < since
+            )
+        )
         self._c.execute(
             insert(t.idempotency_keys).values(
                 party_id=party_id,
@@ -1332,6 +1342,8 @@ class SqlTransaction:
 
 def _sqlstate(error: DBAPIError) -> str | None:
     state = getattr(error.orig, "sqlstate", None)
+    if state is None and "UNIQUE constraint failed" in str(error.orig):
+        return _UNIQUE_VIOLATION  # SQLite names no SQLSTATE
     return state if isinstance(state, str) else None
 
 

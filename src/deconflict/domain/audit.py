@@ -39,6 +39,23 @@ def chain_of(object_type: str, object_id: str) -> str:
     return f"{object_type}:{object_id}"
 
 
+#: Actions that create their object (under a fresh id): always the first of its chain, so
+#: storing one reads no chain tail, and so no index page that other writers insert into.
+OPENING_ACTIONS = frozenset(
+    {
+        "operation.submitted",
+        "review.opened",
+        "review.auto_approved",
+        "notice.issued",
+        "party.created",
+        "agreement.proposed",
+        "zone.created",
+        "subscription.created",
+        "zones.imported",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditDraft:
     """What happened, before it takes its place in its object's chain."""
@@ -57,6 +74,10 @@ class AuditDraft:
     @property
     def chain(self) -> str:
         return chain_of(self.object_type, self.object_id)
+
+    @property
+    def opens_chain(self) -> bool:
+        return self.action in OPENING_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections import defaultdict
 from collections.abc import Iterator
@@ -85,14 +86,37 @@ Port = Annotated[int | None, typer.Option(help="Port [default: DECONFLICT_PORT]"
 
 
 @app.command()
-def serve(host: Host = None, port: Port = None) -> None:
-    """Run the API server (migrating the database first)."""
+def serve(
+    host: Host = None,
+    port: Port = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="API processes on the port [default: DECONFLICT_WORKERS]"),
+    ] = None,
+) -> None:
+    """Run the API server (migrating the database first), in one or several processes."""
     with _container() as container:
         s = container.settings
+        processes = workers or s.workers
         console.print(
             f"deconflict on http://{host or s.host}:{port or s.port}  (API docs at /docs)"
+            + (f", {processes} processes" if processes > 1 else "")
         )
-        _serve(container, host or s.host, port or s.port)
+        if processes == 1:
+            _serve(container, host or s.host, port or s.port)
+            return
+    # Each process builds its own container from the same DECONFLICT_* environment; the
+    # schema is already migrated, the background work is leased to one of them, and the
+    # rate limit's budget is shared (DECONFLICT_WORKERS tells them they are several).
+    os.environ["DECONFLICT_WORKERS"] = str(processes)
+    uvicorn.run(
+        "deconflict.entrypoints.api.app:create_app",
+        factory=True,
+        host=host or s.host,
+        port=port or s.port,
+        workers=processes,
+        log_level="info",
+    )
 
 
 @app.command()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 
 from deconflict.adapters.webhooks import HttpWebhookSender
 from deconflict.bootstrap import Container
 from deconflict.services.dispatch import DispatchPolicy, dispatch_once
+
+from .background import process_owner
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +27,15 @@ def policy_of(container: Container) -> DispatchPolicy:
 
 class Dispatcher:
     """Polls the outbox and delivers webhooks until stopped; several may run at once
-    against one database (leases keep them from sending one delivery twice)."""
+    against one database (leases keep them from sending one delivery twice). With a
+    `gate`, a round runs only while the gate says so (the API processes' lease)."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, gate: Callable[[], bool] | None = None) -> None:
         self._container = container
+        self._gate = gate
         self._policy = policy_of(container)
         self._sender = HttpWebhookSender(container.settings.webhook_timeout_s)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = process_owner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -48,7 +49,7 @@ class Dispatcher:
         interval_s = self._container.settings.dispatch_interval_s
         while not self._stop.is_set():
             try:
-                sent = self.run_once()
+                sent = self.run_once() if self._gate is None or self._gate() else 0
                 if not sent and on_idle is not None:
                     on_idle()
             except Exception:  # keep dispatching: one failed round must not stop the next

@@ -88,13 +88,19 @@ class _Recording(Generic[R]):
         if not write:
             return self._uow.run(work, write=False)
         rendered: list[Answer] = []
+        attempts: list[None] = []
 
         def recorded(tx: Transaction) -> T:
             rendered.clear()
+            attempts.append(None)
             now = self._ctx.clock()
-            stored = tx.idempotency.get(self._party_id, self._request.key, now - self._ttl)
-            if stored is not None:
-                raise _Replay(stored)
+            # `once` found no answer just before: only a run again (after a conflict, maybe
+            # with a request of the same key) reads the key, so that a first run takes no
+            # read lock where other writers insert their keys.
+            if len(attempts) > 1:
+                stored = tx.idempotency.get(self._party_id, self._request.key, now - self._ttl)
+                if stored is not None:
+                    raise _Replay(stored)
             result = work(tx)
             if isinstance(result, self._kind):
                 answer = self._render(result)
@@ -104,6 +110,7 @@ class _Recording(Generic[R]):
                     IdempotentAnswer(
                         self._request.fingerprint, answer.status_code, answer.body, now
                     ),
+                    now - self._ttl,
                 )
                 rendered.append(answer)
             return result

@@ -258,8 +258,9 @@ class IdempotencyRepository(Protocol):
         """The answer stored for the party's key at or after `since`, if any."""
         ...
 
-    def put(self, party_id: str, key: str, answer: IdempotentAnswer) -> None:
-        """Stores the answer (replacing one older than the keys' lifetime)."""
+    def put(self, party_id: str, key: str, answer: IdempotentAnswer, since: datetime) -> None:
+        """Stores the answer, replacing one stored before `since` (expired); a unique
+        violation when a newer one is stored."""
         ...
 
     def expire(self, before: datetime, limit: int) -> int:

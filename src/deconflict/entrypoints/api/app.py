@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,8 +15,8 @@ from deconflict import __version__
 from deconflict.adapters.migrate import revision_of
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
-from deconflict.services.reviews import process_deadlines
 
+from ..background import Background
 from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
@@ -49,17 +48,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _act_on_deadlines(container: Container, interval_s: float) -> None:
-    """Every `interval_s`, moves review cases whose stage deadline passed, so they move
-    even when nobody reads them."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await run_in_threadpool(process_deadlines, container.uow, container.ctx)
-        except Exception:  # keep ticking: one failed round must not stop the next
-            log.exception("processing review deadlines failed")
-
-
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Builds the API for `settings` (from the environment when omitted), or around an
     already built `container` (tests, the CLI's demo)."""
@@ -69,18 +57,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        interval_s = built.settings.deadline_interval_s
-        task = asyncio.create_task(_act_on_deadlines(built, interval_s)) if interval_s > 0 else None
-        dispatcher = Dispatcher(built) if built.settings.dispatch_in_process else None
-        if dispatcher is not None:
+        background = Background(built)
+        background.start()
+        dispatcher = None
+        if built.settings.dispatch_in_process:
+            # One dispatcher per deployment among the API processes: the lease holder's.
+            dispatcher = Dispatcher(built, gate=lambda: background.holds_lease("dispatch"))
             dispatcher.start()
         yield
         if dispatcher is not None:
             await run_in_threadpool(dispatcher.stop)
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await run_in_threadpool(background.stop)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -92,7 +79,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.state.write_limits = buckets_for(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.write_limits = buckets_for(settings, container.uow.engine)
     app.add_middleware(WriteRateLimit, verifier=container.verifier, buckets=app.state.write_limits)
     app.add_middleware(
         SecurityHeaders,

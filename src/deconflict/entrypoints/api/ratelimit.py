@@ -5,8 +5,10 @@ The caller is known from its verified bearer token, not from its address: a requ
 without a valid token passes through untouched (the route answers 401, at no cost to
 anyone's budget), so nobody can spend another subject's budget without its token.
 
-The buckets live in this process's memory: with several API processes behind a load
-balancer each enforces its own budget, so a caller may make up to N times the writes.
+Where the buckets live (`buckets_for`): in Redis when DECONFLICT_REDIS_URL is set (one
+atomic script per write, no load on the database); else, when several API processes
+serve (DECONFLICT_WORKERS > 1), in the database; else in this process's memory. Every
+process of a deployment thus spends from one budget per token.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from deconflict.adapters.ratelimits import RedisBuckets, SqlBuckets
 from deconflict.adapters.tokens import InvalidToken, Verifier
+from deconflict.config import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRUNE_ABOVE = 10_000  # buckets; full ones are dropped (a new bucket is full too)
@@ -82,6 +88,12 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
+class Budget(Protocol):
+    clock: Callable[[], float]
+
+    def take(self, key: tuple[str, str]) -> float: ...
+
+
 class WriteRateLimit:
     """ASGI middleware: answers 429 with `Retry-After` (whole seconds) and the JSON
     error body when the caller's bucket is empty, before the body is read."""
@@ -90,7 +102,7 @@ class WriteRateLimit:
         self,
         app: ASGIApp,
         verifier: Verifier,
-        buckets: TokenBuckets | None,
+        buckets: Budget | None,
         prefix: str = "/v1/",
     ) -> None:
         self.app = app
@@ -113,7 +125,9 @@ class WriteRateLimit:
             caller = None if token is None else await run_in_threadpool(self.verifier.verify, token)
         except InvalidToken:
             caller = None
-        wait_s = 0.0 if caller is None else self.buckets.take((caller.party_id, caller.subject))
+        key = None if caller is None else (caller.party_id, caller.subject)
+        # Redis and the database are network round trips: not on the event loop either.
+        wait_s = 0.0 if key is None else await run_in_threadpool(self.buckets.take, key)
         if wait_s <= 0:
             await self.app(scope, receive, send)
             return
@@ -129,6 +143,14 @@ class WriteRateLimit:
         await response(scope, receive, send)
 
 
-def buckets_for(per_minute: int, burst: int) -> TokenBuckets | None:
-    """The buckets of a configuration; None when `per_minute` is 0 (no limit)."""
-    return TokenBuckets(per_minute, burst) if per_minute > 0 else None
+def buckets_for(settings: Settings, engine: Engine) -> Budget | None:
+    """The buckets of a configuration (see the module's docstring); None when
+    `rate_limit_per_minute` is 0 (no limit)."""
+    per_minute, burst = settings.rate_limit_per_minute, settings.rate_limit_burst
+    if per_minute <= 0:
+        return None
+    if settings.redis_url:
+        return RedisBuckets(settings.redis_url, per_minute, burst)
+    if settings.workers > 1:
+        return SqlBuckets(engine, per_minute, burst)
+    return TokenBuckets(per_minute, burst)
