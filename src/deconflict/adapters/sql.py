@@ -387,11 +387,13 @@ class SqlOperations:
         self._c = conn
         self._frames = frames
 
-    def _index(self, operation: Operation) -> None:
-        """Replaces the operation's cell rows with those of its current version, if it counts."""
-        self._c.execute(
-            delete(t.operation_cells).where(t.operation_cells.c.operation_id == operation.id)
-        )
+    def _index(self, operation: Operation, fresh: bool = False) -> None:
+        """Replaces the operation's cell rows with those of its current version, if it
+        counts (`fresh`: a new operation, with no rows to replace)."""
+        if not fresh:
+            self._c.execute(
+                delete(t.operation_cells).where(t.operation_cells.c.operation_id == operation.id)
+            )
         if not operation.counts:
             return
         rows: list[dict[str, Any]] = []
@@ -443,7 +445,7 @@ class SqlOperations:
             )
         )
         self._insert_versions(operation, operation.versions)
-        self._index(operation)
+        self._index(operation, fresh=True)
 
     def save(self, operation: Operation) -> None:
         stored = self._c.execute(

@@ -59,7 +59,8 @@ def issue_notices(
     notified about it, `update` for one notified before, and `cleared` for a recipient
     whose zone the new version no longer enters."""
     version = operation.current
-    earlier = tx.notices.of_operation(operation.id)
+    # A first version has no notices before it: no read of the notices' index.
+    earlier = tx.notices.of_operation(operation.id) if version.number > 1 else []
     latest = {(n.recipient_party_id, n.zone_id): n.kind for n in earlier}
     # A recipient whose last notice cleared it hears of a re-entry as a new `entry`.
     told = {key for key, kind in latest.items() if kind in (NoticeKind.ENTRY, NoticeKind.UPDATE)}
