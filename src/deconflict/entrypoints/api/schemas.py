@@ -291,6 +291,12 @@ class NoticePublic(BaseModel):
 
 
 class CheckCreate(Strict):
+    """The dry run takes the body a submission would send: `name` and `priority` are
+    validated as on submit, so a check says whether that body would be accepted, and are
+    otherwise unused (a plan's conflicts do not depend on them)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    priority: int = Field(0, ge=0, le=100)
     volumes: VolumeList
 
 
