@@ -88,7 +88,7 @@ def test_check_exits_1_and_lists_the_conflicts_when_a_file_enters_a_restricted_z
     result = runner.invoke(app, ["check", str(plan), "--party", operator])
     assert result.exit_code == 1, result.output
     assert "depot inspection" in result.output
-    assert "restricted_zone" in result.output
+    assert "restricted zone" in result.output
     assert "far away" not in result.output
     assert "1 operation(s) would be refused" in result.output
 
