@@ -484,7 +484,10 @@ class HistoryPublic(BaseModel):
 
 class NoticeRecord(BaseModel):
     """A notice as its recipient (and the submitting party) sees it: where, how high and
-    when the plan enters the recipient's zone, who sent it and a reference; nothing else."""
+    when the plan enters the recipient's zone, who sent it and a reference; nothing else.
+
+    The band and window are the plan's own; `separation` is what the plan was grown by
+    to count as entering (so a 20-100 m plan under a 10 m minimum came within 10-110 m)."""
 
     id: str
     kind: Literal["entry", "update", "cleared", "withdrawal"]
@@ -500,6 +503,10 @@ class NoticeRecord(BaseModel):
     altitude_reference: str | None
     time_start: datetime | None
     time_end: datetime | None
+    separation: SeparationSchema | None = Field(
+        description="The separation minima applied between the two parties (null with "
+        "the band and window, on cleared and withdrawal notices)"
+    )
     created_at: datetime
     ack: Literal["pending", "acknowledged", "concern"]
     ack_comment: str

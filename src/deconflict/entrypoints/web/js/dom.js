@@ -123,6 +123,11 @@ export function fmtBand(lower, upper) {
   return `${Math.round(lower)}–${Math.round(upper)} m`;
 }
 
+/** "50 m horizontal, 10 m vertical, 60 s": the minima a plan was grown by to be compared. */
+export function fmtSeparation(sep) {
+  return `${Math.round(sep.horizontal_m)} m horizontal, ${Math.round(sep.vertical_m)} m vertical, ${Math.round(sep.time_s)} s`;
+}
+
 /** The value of a datetime-local input for a Date, in UTC. */
 export function toLocalInput(date) {
   return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
