@@ -143,7 +143,8 @@ def demo(
             with console.status("Loading the Isle of Veloria scenario..."):
                 parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
             console.print(
-                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, 16 operations"
+                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, "
+                "16 operations, a subscription per party"
             )
         else:
             console.print(
@@ -165,6 +166,11 @@ def demo(
             console.print(f"export {person.variable}={token}", soft_wrap=True, highlight=False)
         console.print(
             f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations',
+            soft_wrap=True,
+        )
+        console.print(
+            f"  or: deconflict reviews --url {url} --token $VELORIA_TOKEN "
+            f"(then: deconflict decide <case> approve ...; deconflict watch ...)",
             soft_wrap=True,
         )
         if serve_api:
