@@ -227,8 +227,13 @@ class Settings(BaseSettings):
             raise ValueError("DECONFLICT_JWKS_URL must be https outside development")
 
     @property
+    def embedded_database_file(self) -> Path:
+        """The SQLite file used when no database_url is set."""
+        return self.data_dir / "deconflict.db"
+
+    @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'deconflict.db'}"
+        return self.database_url or f"sqlite:///{self.embedded_database_file}"
 
     @property
     def effective_signing_key_file(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import jwt
@@ -16,7 +17,9 @@ from deconflict.domain.model import Caller, Role, ZoneKind
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng
 from deconflict.entrypoints.cli import app
 from deconflict.services import registry
-from deconflict.services.demo import find_demo
+from deconflict.services.demo import demo_people, find_demo, load_demo
+from deconflict.services.operations import list_operations
+from deconflict.services.ports import Page
 
 runner = CliRunner(env={"COLUMNS": "200"})  # a wide terminal: Rich wraps tables to fit
 
@@ -88,7 +91,7 @@ def test_check_exits_1_and_lists_the_conflicts_when_a_file_enters_a_restricted_z
     result = runner.invoke(app, ["check", str(plan), "--party", operator])
     assert result.exit_code == 1, result.output
     assert "depot inspection" in result.output
-    assert "restricted_zone" in result.output
+    assert "restricted zone" in result.output
     assert "far away" not in result.output
     assert "1 operation(s) would be refused" in result.output
 
@@ -161,3 +164,42 @@ def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings
     container = bootstrap(env)
     assert find_demo(container.uow) is not None
     container.close()
+
+
+def _first_start(settings: Settings) -> datetime:
+    """When the demo operator's earliest operation starts."""
+    container = bootstrap(settings)
+    parties = find_demo(container.uow)
+    assert parties is not None
+    operator = demo_people(parties)[0].caller
+    operations = list_operations(container.uow, operator, Page(limit=100, offset=0))
+    container.close()
+    return min(v.time.start for o in operations for v in o.current.volumes)
+
+
+def test_demo_reset_loads_the_scenario_afresh_for_today(env: Settings) -> None:
+    if env.database_url is not None:  # PostgreSQL: not the embedded database
+        result = runner.invoke(app, ["demo", "--no-serve", "--reset"])
+        assert result.exit_code == 2
+        assert "drop that database yourself" in result.output
+        return
+    # A scenario loaded a month ahead stands for one whose dates went stale.
+    container = bootstrap(env)
+    month_ahead = datetime.combine(datetime.now(UTC).date() + timedelta(days=30), time(6), UTC)
+    stale = load_demo(container.uow, container.ctx, month_ahead)
+    container.close()
+    assert _first_start(env) >= month_ahead
+
+    result = runner.invoke(app, ["demo", "--no-serve", "--reset"])
+
+    assert result.exit_code == 0, result.output
+    assert "Demo scenario loaded" in result.output
+    assert result.output.count("export ") == 5
+    container = bootstrap(env)
+    fresh = find_demo(container.uow)
+    container.close()
+    assert fresh is not None
+    assert fresh.operator.id != stale.operator.id
+    tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(0), UTC)
+    assert tomorrow <= _first_start(env) < tomorrow + timedelta(days=1)
+    assert (env.data_dir / "signing-key.pem").exists()  # the key stays; only the data goes

@@ -71,7 +71,7 @@ def test_a_reviewer_lists_its_queue_and_approves_from_the_command_line(
     listed = runner.invoke(app, ["reviews", "--url", url, "--token", token])
     assert listed.exit_code == 0, listed.output
     assert name in listed.output
-    case_id = next(line.split()[1] for line in listed.output.splitlines() if name in line)
+    case_id = next(line.split()[0] for line in listed.output.splitlines() if name in line)
     decided = runner.invoke(
         app, ["decide", case_id, "approve", "--url", url], env={"DECONFLICT_TOKEN": token}
     )

@@ -54,6 +54,7 @@ NOTICE_KEYS = {
     "altitude_reference",
     "time_start",
     "time_end",
+    "separation",
     "created_at",
     "ack",
     "ack_comment",
@@ -66,6 +67,7 @@ EXTENTS = (
     "altitude_reference",
     "time_start",
     "time_end",
+    "separation",
 )
 OPERATION_EVENT_KEYS = {"operation_id", "name", "version", "state"}
 NOTICE_EVENT_KEYS = {"notice_id", "kind", "reference", "version", "submitter_party_id", "zone_id"}
@@ -82,10 +84,12 @@ def _party(client: TestClient, auth: Auth, prefix: str) -> tuple[str, str]:
     return response.json()["id"], name
 
 
-def _agree(client: TestClient, auth: Auth, kind: str, proposer: str, partner: str) -> str:
+def _agree(
+    client: TestClient, auth: Auth, kind: str, proposer: str, partner: str, **extra: Any
+) -> str:
     proposed = client.post(
         "/v1/agreements",
-        json={"kind": kind, "partner_party_id": partner},
+        json={"kind": kind, "partner_party_id": partner, **extra},
         headers=auth(proposer, "admin"),
     )
     assert proposed.status_code == 201, proposed.text
@@ -238,13 +242,14 @@ def test_a_partner_is_told_where_how_high_and_when_a_plan_enters_its_zone_and_no
         "submitter_name": p.a_name,
         "recipient_party_id": p.b,
         "zone_id": p.zone_id,
-        # the plan's 50-120 m grown by the 10 m minimum, within the zone's 0-100 m
-        "altitude_lower_m": 40.0,
-        "altitude_upper_m": 100.0,
+        # the plan's band and hour as planned, and apart from them the default minima
+        # it was grown by to count as entering the zone
+        "altitude_lower_m": 50.0,
+        "altitude_upper_m": 120.0,
         "altitude_reference": "W84",
-        # the plan's hour grown by the 60 s minimum
-        "time_start": "2030-06-01T09:59:00Z",
-        "time_end": "2030-06-01T11:01:00Z",
+        "time_start": "2030-06-01T10:00:00Z",
+        "time_end": "2030-06-01T11:00:00Z",
+        "separation": {"horizontal_m": 50.0, "vertical_m": 10.0, "time_s": 60.0},
         "ack": "pending",
         "ack_comment": "",
         "acked_at": None,
@@ -274,6 +279,34 @@ def test_a_partner_is_told_where_how_high_and_when_a_plan_enters_its_zone_and_no
     assert p.client.get(f"/v1/operations/{created['id']}", headers=p.b_headers).status_code == 404
     response = p.client.get(f"/v1/operations/{created['id']}/notices", headers=p.b_headers)
     assert response.status_code == 404
+
+
+def test_a_notice_shows_the_plan_as_planned_and_its_agreements_own_separation_apart(
+    client: TestClient, auth: Auth
+) -> None:
+    a, _ = _party(client, auth, "submitter")
+    b, _ = _party(client, auth, "watcher")
+    minima = {"horizontal_m": 200.0, "vertical_m": 30.0, "time_s": 600.0}
+    _agree(client, auth, "deconfliction", a, b, separation=minima)
+    lat, lng = spot()
+    _ok(client.post("/v1/zones", json=zone("notify", lat, lng), headers=auth(b, "admin")), 201)
+    # 20-100 m, 13:00-14:00Z: within 10-110 m and 12:59-14:01Z under the default minima,
+    # within -10-130 m and 12:50-14:10Z under these.
+    plan = square_volume(
+        lat, lng, lower=20, upper=100, start="2030-06-01T13:00:00Z", end="2030-06-01T14:00:00Z"
+    )
+    _ok(client.post("/v1/operations", json=operation(plan), headers=auth(a, "submitter")), 201)
+
+    [notice] = _ok(client.get("/v1/notices", headers=auth(b, "submitter")))
+
+    assert {k: notice[k] for k in EXTENTS if k != "outline"} == {
+        "altitude_lower_m": 20.0,
+        "altitude_upper_m": 100.0,
+        "altitude_reference": "W84",
+        "time_start": "2030-06-01T13:00:00Z",
+        "time_end": "2030-06-01T14:00:00Z",
+        "separation": minima,
+    }
 
 
 def test_a_plan_clear_of_the_zone_or_without_an_agreement_causes_no_notice(
@@ -350,7 +383,7 @@ def test_new_versions_and_withdrawals_follow_up_on_a_notice(partners: Partners) 
     [update, entry] = p.received()
     assert (entry["kind"], entry["version"]) == ("entry", 1)
     assert (update["kind"], update["version"], update["reference"]) == ("update", 2, first["id"])
-    assert (update["altitude_lower_m"], update["altitude_upper_m"]) == (50.0, 100.0)
+    assert (update["altitude_lower_m"], update["altitude_upper_m"]) == (60.0, 90.0)
     assert update["outline"] is not None
     assert update["ack"] == "pending"
 

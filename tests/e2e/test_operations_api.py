@@ -11,6 +11,7 @@ from tests.conftest import Auth
 from .helpers import (
     Json,
     all_pages,
+    assert_problem,
     error_body,
     operation,
     spot,
@@ -134,6 +135,31 @@ def test_a_dry_run_check_stores_nothing(
     assert all_pages(client, "/v1/operations", checker) == []
     # Had the check stored anything, this would conflict with it.
     assert _created(client, later, operation(volume))["conflicts"] == []
+
+
+def test_a_dry_run_takes_the_exact_body_a_submission_sends(
+    client: TestClient, auth: Auth, new_party: NewParty
+) -> None:
+    owner, other = auth(new_party("owner")), auth(new_party("planner"))
+    lat, lng = spot()
+    volume = square_volume(lat, lng)
+    _created(client, owner, operation(volume))
+    body = operation(volume, name="Bridge survey", priority=7)
+
+    checked = client.post("/v1/checks", json=body, headers=other)
+    assert checked.status_code == 200, checked.text
+    assert [c["with"] for c in checked.json()["conflicts"]] == [HIDDEN]
+    # The name and priority change nothing in what the plan meets.
+    bare = client.post("/v1/checks", json={"volumes": [volume]}, headers=other)
+    assert bare.json() == checked.json()
+    # They are held to the submission's rules, so the dry run says what submit would say.
+    for bad, loc, fragment in (
+        ({**body, "name": ""}, ["body", "name"], "at least 1 character"),
+        ({**body, "priority": 101}, ["body", "priority"], "less than or equal to 100"),
+        ({**body, "nmae": "typo"}, ["body", "nmae"], "extra inputs are not permitted"),
+    ):
+        assert_problem(client.post("/v1/checks", json=bad, headers=other), loc, fragment)
+        assert_problem(client.post("/v1/operations", json=bad, headers=other), loc, fragment)
 
 
 def test_a_new_version_replaces_the_volumes_and_history_keeps_both(

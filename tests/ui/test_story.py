@@ -24,8 +24,8 @@ def place(east_m: float, north_m: float) -> tuple[float, float]:
 
 
 def local(demo: Demo, hours: float) -> str:
-    """A datetime-local value (UTC) `hours` after the scenario's start."""
-    return (demo.start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+    """A time field's value (UTC, 24-hour) `hours` after the scenario's start."""
+    return (demo.start + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
 
 
 NAME = "Cliff nesting survey"
@@ -123,6 +123,7 @@ def test_submit_review_modify_accept_approve(page: Page, demo: Demo) -> None:
         if decision == "decide-approve-with-conditions":
             tid(page, "decision-conditions").fill("Report airborne to Range Control.")
         tid(page, decision).click()
+        expect(tid(page, "decision-form")).to_have_count(0)  # decided: nothing left to decide
         expect(tid(page, "review-decisions")).to_contain_text(
             "approve with conditions" if "conditions" in decision else "approve"
         )

@@ -16,6 +16,7 @@ import httpx
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -25,11 +26,13 @@ from deconflict.adapters.sql import make_engine
 from deconflict.adapters.tokens import LocalTokensUnavailable
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
+from deconflict.domain.assessment import Assessment, Conflict
 from deconflict.domain.errors import DomainError, InvalidInput
 from deconflict.domain.model import Caller, Role, role_name
 from deconflict.services import audit as audit_log
 from deconflict.services import demo as demo_scenario
 from deconflict.services import operations as ops
+from deconflict.services import registry
 from deconflict.services.reviews import process_deadlines
 
 from . import cli_interchange
@@ -119,6 +122,26 @@ def serve(
     )
 
 
+def _reset_embedded_database(settings: Settings) -> None:
+    """Deletes the embedded SQLite database (its signing key stays); refuses any other
+    database, which is the operator's to drop."""
+    if settings.database_url is not None:
+        errors.print(
+            "[red]error:[/red] --reset deletes only the embedded demo database, and "
+            "DECONFLICT_DATABASE_URL points at another one: drop that database yourself",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    database = settings.embedded_database_file
+    for path in (database, *(database.with_name(database.name + s) for s in _SQLITE_SIDES)):
+        path.unlink(missing_ok=True)
+    console.print(f"Deleted the demo database {database}.", soft_wrap=True)
+
+
+#: The files SQLite keeps beside a database.
+_SQLITE_SIDES = ("-journal", "-wal", "-shm")
+
+
 @app.command()
 def demo(
     host: Host = None,
@@ -126,8 +149,16 @@ def demo(
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server afterwards")
     ] = True,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset", help="Delete the embedded demo database and load the scenario for today"
+        ),
+    ] = False,
 ) -> None:
     """Load the fictional demo scenario (once), print tokens for its parties, and serve."""
+    if reset:
+        _reset_embedded_database(_settings())
     with _container() as container:
         s = container.settings
         parties = demo_scenario.find_demo(container.uow)
@@ -136,10 +167,15 @@ def demo(
             with console.status("Loading the Isle of Veloria scenario..."):
                 parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
             console.print(
-                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, 16 operations"
+                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, "
+                "16 operations, a subscription per party"
             )
         else:
-            console.print("Demo scenario already loaded; reusing it.")
+            console.print(
+                f"Demo scenario already loaded on {parties.operator.created_at:%Y-%m-%d}; "
+                "reusing it (`deconflict demo --reset` loads it afresh for today).",
+                soft_wrap=True,
+            )
         url = f"http://{host or s.host}:{port or s.port}"
         console.print(
             f"deconflict demo at [bold]{url}[/bold]  (web UI: {url}/, paste a token below; "
@@ -154,6 +190,11 @@ def demo(
             console.print(f"export {person.variable}={token}", soft_wrap=True, highlight=False)
         console.print(
             f'Try: curl -H "Authorization: Bearer $NORTHWIND_TOKEN" {url}/v1/operations',
+            soft_wrap=True,
+        )
+        console.print(
+            f"  or: deconflict reviews --url {url} --token $VELORIA_TOKEN "
+            f"(then: deconflict decide <case> approve ...; deconflict watch ...)",
             soft_wrap=True,
         )
         if serve_api:
@@ -223,6 +264,24 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
     return features
 
 
+def _zone_names(
+    container: Container, caller: Caller, assessments: list[Assessment]
+) -> dict[str, str]:
+    """The names of the zones in these conflicts (each is visible to the caller: a
+    conflict is only ever found with a zone the caller may see)."""
+    ids = {c.subject_id for a in assessments for c in a.conflicts if c.subject_type == "zone"} - {
+        None
+    }
+    return {i: registry.get_zone(container.uow, caller, i).name for i in ids if i is not None}
+
+
+def _conflict_with(conflict: Conflict, zone_names: dict[str, str]) -> str:
+    """What a conflict is with, as a person reads it: a zone's name, an operation's id."""
+    if conflict.subject_type == "zone" and conflict.subject_id in zone_names:
+        return f"zone {zone_names[conflict.subject_id]}"
+    return f"{conflict.subject_type} {conflict.subject_id or '(another party)'}"
+
+
 @app.command()
 def check(
     file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of volumes")],
@@ -256,12 +315,22 @@ def check(
                     (name, ops.check_volumes(container.uow, container.ctx, caller, volumes))
                 )
                 progress.advance(task)
+            zone_names = _zone_names(container, caller, [a for _, a in results])
     except DomainError as e:
         errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
         raise typer.Exit(2) from None
-    table = Table(title=f"Conflicts for {len(results)} operation(s) in {file}")
-    for column in ("operation", "volume", "kind", "with", "time window (UTC)", "altitude (m)"):
-        table.add_column(column)
+    table = Table(
+        title=f"Conflicts for {len(results)} operation(s) in {file}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,
+    )
+    table.add_column("operation", ratio=1, min_width=9)
+    table.add_column("vol", no_wrap=True, justify="right")
+    table.add_column("kind", min_width=10)
+    table.add_column("with", ratio=1, min_width=9)
+    table.add_column("time window (UTC)", no_wrap=True)
+    table.add_column("altitude (m)", no_wrap=True)
     total = 0
     for name, assessment in results:
         for c in assessment.conflicts:
@@ -269,10 +338,10 @@ def check(
             table.add_row(
                 name,
                 str(c.volume_index),
-                c.kind.value,
-                f"{c.subject_type} {c.subject_id or '(another party)'}",
-                f"{c.overlap.time.start:%Y-%m-%d %H:%M} - {c.overlap.time.end:%H:%M}",
-                f"{c.overlap.altitude.lower_m:.0f} - {c.overlap.altitude.upper_m:.0f} {c.overlap.altitude.reference}",
+                _readable(c.kind.value),
+                _conflict_with(c, zone_names),
+                f"{c.overlap.time.start:%m-%d %H:%M}-{c.overlap.time.end:%H:%M}",
+                f"{c.overlap.altitude.lower_m:.0f}-{c.overlap.altitude.upper_m:.0f} {c.overlap.altitude.reference}",
             )
     if total:
         console.print(table)
@@ -326,6 +395,22 @@ def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | N
     return response.json()
 
 
+#: The length of the case ids `deconflict reviews` shows; `decide` takes any unique prefix.
+SHORT_ID = 8
+
+
+def _readable(value: str) -> str:
+    """A state or role id as words ("command_review" -> "command review")."""
+    return value.replace("_", " ")
+
+
+def _short_time(value: str | None) -> str:
+    """An API timestamp as "MM-DD HH:MM" (UTC): enough to tell a deadline at 80 columns."""
+    if value is None:
+        return "-"
+    return f"{datetime.fromisoformat(value).astimezone(UTC):%m-%d %H:%M}"
+
+
 @app.command("reviews")
 def reviews_queue(
     url: ApiUrl = "http://127.0.0.1:8000",
@@ -339,27 +424,67 @@ def reviews_queue(
     if not cases:
         console.print("No review cases waiting." if not all_cases else "No review cases.")
         return
-    table = Table(title="Review cases" if all_cases else "Your review queue")
-    for column in ("case", "operation", "v", "state", "stage", "waiting on", "due", "conflicts"):
-        table.add_column(column, overflow="fold")
+    table = Table(
+        title="Review cases" if all_cases else "Your review queue",
+        caption=f"case: the first {SHORT_ID} characters of its id, enough for `decide`; "
+        "status: the stage an open case is at, or how it closed",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,
+    )
+    # Ids, numbers and times never wrap (a wrapped id cannot be copied); words do, and no
+    # column is narrower than its header's longest word.
+    table.add_column("case", no_wrap=True)
+    table.add_column("operation", ratio=1, min_width=9)
+    table.add_column("v", no_wrap=True, justify="right")
+    table.add_column("status", min_width=12)
+    table.add_column("waiting on", min_width=10)
+    table.add_column("due (UTC)", no_wrap=True)
+    table.add_column("conflicts", no_wrap=True, justify="right")
     for case in cases:
         stage = case["current_stage"]
         table.add_row(
-            case["id"],
+            case["id"][:SHORT_ID],
             case["operation_name"],
             str(case["version"]),
-            case["state"],
-            "-" if stage is None else case["stages"][stage]["name"],
-            ", ".join(case["waiting_roles"]) or "-",
-            case["due_at"] or "-",
+            _readable(case["state"]) if stage is None else case["stages"][stage]["name"],
+            ", ".join(map(_readable, case["waiting_roles"])) or "-",
+            _short_time(case["due_at"]),
             str(len(case["conflicts"])),
         )
     console.print(table)
 
 
+def _case_id(url: str, token: str, prefix: str) -> str:
+    """The id of the caller's party's review case that starts with `prefix`.
+
+    A prefix that starts no case is passed on as it is (the server answers 404 for an
+    unknown id); one that starts several exits 2 naming them."""
+    matches: list[str] = []
+    offset = 0
+    while True:
+        page = _call("GET", url, token, f"/v1/reviews?scope=all&limit=100&offset={offset}")
+        matches += [case["id"] for case in page if case["id"].startswith(prefix)]
+        if prefix in matches or len(page) < 100:
+            break
+        offset += len(page)
+    if prefix in matches or not matches:
+        return prefix
+    if len(matches) == 1:
+        return matches[0]
+    shown = ", ".join(sorted(matches)[:5]) + (", ..." if len(matches) > 5 else "")
+    errors.print(
+        f"[red]error:[/red] '{prefix}' is ambiguous: it starts {len(matches)} review cases "
+        f"({shown}); give more of the id",
+    )
+    raise typer.Exit(2)
+
+
 @app.command()
 def decide(
-    case_id: Annotated[str, typer.Argument(help="Review case id (see: deconflict reviews)")],
+    case_id: Annotated[
+        str, typer.Argument(help="Review case id, or any unique prefix (see: deconflict reviews)")
+    ],
     decision: Annotated[
         str,
         typer.Argument(help="approve | approve_with_conditions | request_modification | reject"),
@@ -380,6 +505,7 @@ def decide(
         body["conditions"] = {"text": condition}
     if suggestion is not None:
         body["proposal"] = {"suggestion_id": suggestion}
+    case_id = _case_id(url, token, case_id)
     case = _call("POST", url, token, f"/v1/reviews/{case_id}/decisions", body)
     stage = case["current_stage"]
     where = "closed" if stage is None else f"now at stage '{case['stages'][stage]['name']}'"
@@ -422,6 +548,13 @@ def watch(
     if not token:
         errors.print("[red]error:[/red] a bearer token is needed: --token or DECONFLICT_TOKEN")
         raise typer.Exit(2)
+    if not _call("GET", url, token, "/v1/subscriptions"):
+        errors.print(
+            "nothing to watch: your party has no subscription, and events come only from "
+            "subscriptions. Create one for an area and a time window: POST /v1/subscriptions "
+            "(see the README, Notices, subscriptions and events).",
+        )
+        raise typer.Exit(1)
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     if cursor:
         headers["Last-Event-ID"] = cursor

@@ -20,7 +20,7 @@ from deconflict.domain.suggestions import SuggestionKind
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, Polygon, TimeWindow, Volume4D
 
 from . import operations as ops
-from . import registry, reviews
+from . import registry, reviews, subscriptions
 from .context import ServiceContext
 from .ports import Transaction, UnitOfWork
 
@@ -126,6 +126,19 @@ def find_demo(uow: UnitOfWork) -> DemoParties | None:
     return uow.run(work, write=False)
 
 
+def _subscribe(
+    uow: UnitOfWork, ctx: ServiceContext, callers: tuple[Caller, ...], isle: LatLng, start: datetime
+) -> None:
+    """A subscription for each party over the whole scenario, made before anything else
+    so that `deconflict watch` replays the scenario's events (no webhook: the stream)."""
+    window = TimeWindow(start - timedelta(days=1), start + timedelta(days=7))
+    area = Volume4D(Circle(isle, 30_000.0), AltitudeBand(0.0, 5000.0), window)
+    for caller in callers:
+        subscriptions.create_subscription(
+            uow, ctx, caller, subscriptions.SubscriptionCreate(area, None)
+        )
+
+
 def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoParties:
     """Loads the scenario, with operations from `start` on (tomorrow morning, say)."""
     admin = Caller("demo:loader", "demo-loader", frozenset({Role.ADMIN}))
@@ -139,6 +152,7 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
     )
     f = ctx.frames
     isle = LatLng(-30.0, -140.0)
+    _subscribe(uow, ctx, (operator, commander, neighbour), isle, start)
 
     coordination = registry.propose_agreement(
         uow,

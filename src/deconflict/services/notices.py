@@ -6,6 +6,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import NotFound
 from deconflict.domain.model import Caller
 from deconflict.domain.notice import AckState, Notice, NoticeKind
@@ -70,6 +71,9 @@ def issue_notices(
         key = (target.party_id, target.zone_id)
         reached.add(key)
         kind = NoticeKind.UPDATE if key in told else NoticeKind.ENTRY
+        # The band and window as planned, not grown by the separation that made the plan
+        # count as entering: the notice shows the separation beside them.
+        planned = version.volumes[target.volume_index]
         _send(
             tx,
             ctx,
@@ -84,8 +88,8 @@ def issue_notices(
                 agreement_id=target.agreement_id,
                 zone_id=target.zone_id,
                 outline=target.outline,
-                altitude=target.overlap.altitude,
-                time=target.overlap.time,
+                altitude=planned.altitude,
+                time=planned.time,
                 created_at=now,
             ),
         )
@@ -136,34 +140,50 @@ def withdrawal_notices(
     _follow_up(tx, ctx, caller, operation, earlier, set(), NoticeKind.WITHDRAWAL)
 
 
-def _with_names(tx: Transaction, notices: list[Notice]) -> list[tuple[Notice, str]]:
+#: A notice with the submitting party's name and the separation minima in force under its
+#: agreement (the agreement's own, else the default): how near its planned band, window
+#: and footprint came to the zone to count as entering it.
+NoticeView = tuple[Notice, str, Separation]
+
+
+def _with_names(tx: Transaction, ctx: ServiceContext, notices: list[Notice]) -> list[NoticeView]:
     names: dict[str, str] = {}
+    minima: dict[str, Separation] = {}
     for n in notices:
         if n.submitter_party_id not in names:
             party = tx.parties.get(n.submitter_party_id)
             names[n.submitter_party_id] = "" if party is None else party.name
-    return [(n, names[n.submitter_party_id]) for n in notices]
+        if n.agreement_id not in minima:
+            agreement = tx.agreements.get(n.agreement_id)
+            own = None if agreement is None else agreement.separation
+            minima[n.agreement_id] = own or ctx.default_separation
+    return [(n, names[n.submitter_party_id], minima[n.agreement_id]) for n in notices]
 
 
-def list_notices(uow: UnitOfWork, caller: Caller, page: Page) -> list[tuple[Notice, str]]:
+def list_notices(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, page: Page
+) -> list[NoticeView]:
     """Notices addressed to the caller's party, newest first, with the submitting party's
-    name (`GET /v1/notices`)."""
+    name and the separation applied (`GET /v1/notices`)."""
     authorize(caller, Action.READ)
     return uow.run(
-        lambda tx: _with_names(tx, tx.notices.for_recipient(caller.party_id, page)), write=False
+        lambda tx: _with_names(tx, ctx, tx.notices.for_recipient(caller.party_id, page)),
+        write=False,
     )
 
 
-def sent_notices(uow: UnitOfWork, caller: Caller, operation_id: str) -> list[tuple[Notice, str]]:
+def sent_notices(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, operation_id: str
+) -> list[NoticeView]:
     """The notices about one of the caller's operations, with their acknowledgement state
     (`GET /v1/operations/{id}/notices`)."""
     authorize(caller, Action.READ)
 
-    def work(tx: Transaction) -> list[tuple[Notice, str]]:
+    def work(tx: Transaction) -> list[NoticeView]:
         operation = tx.operations.get(operation_id)
         if operation is None or operation.party_id != caller.party_id:
             raise NotFound(f"no operation {operation_id}")
-        return _with_names(tx, tx.notices.of_operation(operation_id))
+        return _with_names(tx, ctx, tx.notices.of_operation(operation_id))
 
     return uow.run(work, write=False)
 
@@ -175,12 +195,12 @@ def acknowledge(
     notice_id: str,
     state: AckState,
     comment: str,
-) -> tuple[Notice, str]:
+) -> NoticeView:
     """The recipient acknowledges a notice or flags a concern (`POST /v1/notices/{id}/ack`);
     the submitting party is told by an event."""
     authorize(caller, Action.NOTICE_ACK)
 
-    def work(tx: Transaction) -> tuple[Notice, str]:
+    def work(tx: Transaction) -> NoticeView:
         notice = tx.notices.get(notice_id)
         if notice is None:
             raise NotFound(f"no notice {notice_id}")
@@ -210,6 +230,6 @@ def acknowledge(
                 "comment": notice.ack_comment,
             },
         )
-        return _with_names(tx, [notice])[0]
+        return _with_names(tx, ctx, [notice])[0]
 
     return uow.run(work)

@@ -20,6 +20,7 @@ from ..background import Background
 from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
+from .docs import DOCS_PATHS, mount_docs
 from .errors import BodyLimit, install_error_handlers
 from .headers import SecurityHeaders
 from .ratelimit import WriteRateLimit, buckets_for
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         title="deconflict",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # mount_docs: Swagger UI from the vendored copy
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.container = container
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(WriteRateLimit, verifier=container.verifier, buckets=app.state.write_limits)
     app.add_middleware(
         SecurityHeaders,
-        docs_paths=("/docs", "/docs/oauth2-redirect", "/redoc"),
+        docs_paths=DOCS_PATHS,
         page_policies={"/": page_policy(settings)},
     )
     install_error_handlers(app)
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         app.include_router(routes.router, responses=ERRORS)
     app.include_router(interchange.router, responses=ERRORS)
     mount_ui(app, settings)
+    mount_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:

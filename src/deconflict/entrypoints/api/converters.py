@@ -410,6 +410,12 @@ def separation_from_api(sep: s.SeparationSchema | None) -> Separation | None:
     return None if sep is None else Separation(sep.horizontal_m, sep.vertical_m, sep.time_s)
 
 
+def separation_to_api(sep: Separation) -> s.SeparationSchema:
+    return s.SeparationSchema(
+        horizontal_m=sep.horizontal_m, vertical_m=sep.vertical_m, time_s=sep.time_s
+    )
+
+
 def agreement_to_api(a: Agreement) -> s.AgreementPublic:
     sep = a.separation
     return s.AgreementPublic(
@@ -418,11 +424,7 @@ def agreement_to_api(a: Agreement) -> s.AgreementPublic:
         proposer_party_id=a.proposer_party_id,
         partner_party_id=a.partner_party_id,
         state=a.state.value,
-        separation=None
-        if sep is None
-        else s.SeparationSchema(
-            horizontal_m=sep.horizontal_m, vertical_m=sep.vertical_m, time_s=sep.time_s
-        ),
+        separation=None if sep is None else separation_to_api(sep),
         review_chain=chain_to_api(a.review_chain),
         created_at=a.created_at,
     )
@@ -660,7 +662,7 @@ def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
 # ---- notices, subscriptions, events ---------------------------------------------------
 
 
-def notice_to_api(n: Notice, submitter_name: str) -> s.NoticeRecord:
+def notice_to_api(n: Notice, submitter_name: str, separation: Separation) -> s.NoticeRecord:
     outline = footprint_to_api(n.outline) if n.outline is not None else None
     return s.NoticeRecord(
         id=n.id,
@@ -677,6 +679,7 @@ def notice_to_api(n: Notice, submitter_name: str) -> s.NoticeRecord:
         altitude_reference=None if n.altitude is None else n.altitude.reference.value,
         time_start=None if n.time is None else n.time.start,
         time_end=None if n.time is None else n.time.end,
+        separation=None if n.altitude is None else separation_to_api(separation),
         created_at=n.created_at,
         ack=n.ack.value,
         ack_comment=n.ack_comment,

@@ -1,9 +1,10 @@
 """Security headers on every response, as a small ASGI middleware.
 
 The API answers JSON, so its Content-Security-Policy allows nothing at all. The
-interactive documentation (/docs, /redoc) is HTML that loads Swagger UI or ReDoc from
-their CDN and starts them with one inline script: its policy allows those origins and
-exactly the inline scripts of that page (by their SHA-256), no other inline script.
+interactive documentation (/docs) is HTML that loads the vendored Swagger UI from this
+server and starts it with one inline script: its policy allows 'self' and exactly the
+inline scripts of that page (by their SHA-256), no other inline script, and nothing from
+anywhere else.
 """
 
 from __future__ import annotations
@@ -18,12 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_POLICY = (
-    "default-src 'none'; "
-    "script-src https://cdn.jsdelivr.net{hashes}; "
-    "style-src https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "connect-src 'self'; worker-src blob:; "
+    "default-src 'none'; script-src 'self'{hashes}; style-src 'self'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 COMMON = (
@@ -35,7 +32,7 @@ _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 def docs_policy(html: bytes) -> str:
-    """The documentation page's policy: the CDN and the hashes of its inline scripts."""
+    """The documentation page's policy: 'self' and the hashes of its inline scripts."""
     hashes = "".join(
         f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(html)

@@ -291,6 +291,12 @@ class NoticePublic(BaseModel):
 
 
 class CheckCreate(Strict):
+    """The dry run takes the body a submission would send: `name` and `priority` are
+    validated as on submit, so a check says whether that body would be accepted, and are
+    otherwise unused (a plan's conflicts do not depend on them)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    priority: int = Field(0, ge=0, le=100)
     volumes: VolumeList
 
 
@@ -478,7 +484,10 @@ class HistoryPublic(BaseModel):
 
 class NoticeRecord(BaseModel):
     """A notice as its recipient (and the submitting party) sees it: where, how high and
-    when the plan enters the recipient's zone, who sent it and a reference; nothing else."""
+    when the plan enters the recipient's zone, who sent it and a reference; nothing else.
+
+    The band and window are the plan's own; `separation` is what the plan was grown by
+    to count as entering (so a 20-100 m plan under a 10 m minimum came within 10-110 m)."""
 
     id: str
     kind: Literal["entry", "update", "cleared", "withdrawal"]
@@ -494,6 +503,10 @@ class NoticeRecord(BaseModel):
     altitude_reference: str | None
     time_start: datetime | None
     time_end: datetime | None
+    separation: SeparationSchema | None = Field(
+        description="The separation minima applied between the two parties (null with "
+        "the band and window, on cleared and withdrawal notices)"
+    )
     created_at: datetime
     ack: Literal["pending", "acknowledged", "concern"]
     ack_comment: str

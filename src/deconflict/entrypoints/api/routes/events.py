@@ -28,9 +28,11 @@ KEEPALIVE_S = 15.0
 
 
 @router.get("/notices", tags=["notices"])
-def list_notices(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.NoticeRecord]:
+def list_notices(
+    uow: UowDep, ctx: CtxDep, caller: CallerDep, page: PageDep
+) -> list[s.NoticeRecord]:
     """Notices addressed to the caller's party, newest first."""
-    return [c.notice_to_api(n, name) for n, name in notices.list_notices(uow, caller, page)]
+    return [c.notice_to_api(*view) for view in notices.list_notices(uow, ctx, caller, page)]
 
 
 @router.post("/notices/{notice_id}/ack", tags=["notices"])
@@ -39,16 +41,17 @@ def acknowledge(
 ) -> s.NoticeRecord:
     """The recipient acknowledges a notice, or flags a concern with a comment (once)."""
     with located("body"):
-        notice, name = notices.acknowledge(
-            uow, ctx, caller, notice_id, AckState(body.status), body.comment
-        )
-    return c.notice_to_api(notice, name)
+        view = notices.acknowledge(uow, ctx, caller, notice_id, AckState(body.status), body.comment)
+    return c.notice_to_api(*view)
 
 
 @router.get("/operations/{operation_id}/notices", tags=["notices"])
-def sent_notices(operation_id: str, uow: UowDep, caller: CallerDep) -> list[s.NoticeRecord]:
+def sent_notices(
+    operation_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep
+) -> list[s.NoticeRecord]:
     """The notices sent about one of the caller's operations, with their acknowledgement."""
-    return [c.notice_to_api(n, name) for n, name in notices.sent_notices(uow, caller, operation_id)]
+    views = notices.sent_notices(uow, ctx, caller, operation_id)
+    return [c.notice_to_api(*view) for view in views]
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, tags=["subscriptions"])

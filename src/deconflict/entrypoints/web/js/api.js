@@ -59,7 +59,9 @@ export async function api(method, path, body, { token = getToken(), quiet401 = f
   if (!response.ok) {
     const error = new ApiError(response.status, data);
     if (response.status === 429) error.retryAfter = Number(response.headers.get("retry-after")) || 1;
-    if (response.status === 401 && !quiet401) onUnauthorized(error);
+    // Only for the token in use: a request still in flight from before a sign-out (sent
+    // with no token, or the last person's) must not sign out whoever is signing in now.
+    if (response.status === 401 && !quiet401 && token && token === getToken()) onUnauthorized(error);
     throw error;
   }
   return data;

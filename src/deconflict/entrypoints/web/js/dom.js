@@ -123,19 +123,35 @@ export function fmtBand(lower, upper) {
   return `${Math.round(lower)}–${Math.round(upper)} m`;
 }
 
-/** The value of a datetime-local input for a Date, in UTC. */
-export function toLocalInput(date) {
-  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+/** "50 m horizontal, 10 m vertical, 60 s": the minima a plan was grown by to be compared. */
+export function fmtSeparation(sep) {
+  return `${Math.round(sep.horizontal_m)} m horizontal, ${Math.round(sep.vertical_m)} m vertical, ${Math.round(sep.time_s)} s`;
 }
 
-/** A datetime-local input's value read as UTC, as an RFC 3339 string (or null). */
+/** The value of a UTC time field for a Date: "2030-01-01 08:00" (24-hour, whatever the
+ * browser's locale: a datetime-local input would show 12-hour AM/PM in some). */
+export function toLocalInput(date) {
+  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+}
+
+/** A UTC time field's value ("2030-01-01 08:00", or with a "T") as an RFC 3339 string,
+ * or null. */
 export function fromLocalInput(value) {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
-  return `${value.length === 16 ? `${value}:00` : value}Z`;
+  const match = /^\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?\s*$/.exec(value);
+  return match ? `${match[1]}T${match[2]}${match[3] || ":00"}Z` : null;
 }
 
 export function stateLabel(state) {
   return String(state || "").replace(/_/g, " ");
+}
+
+/** A role id as words: "command_review" -> "command review". */
+export function roleLabel(role) {
+  return String(role || "").replace(/_/g, " ");
+}
+
+export function roleList(roles) {
+  return roles.map(roleLabel).join(", ");
 }
 
 export function badge(state, testid) {

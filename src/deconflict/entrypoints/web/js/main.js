@@ -2,7 +2,7 @@
 // panels (operations, new operation, reviews, notices).
 
 import { ApiError, claimsOf, clearToken, get, getToken, setToken, whenUnauthorized } from "./api.js";
-import { announce, clear, fmtTime, h, showErrors } from "./dom.js";
+import { announce, clear, fmtTime, h, roleList, showErrors } from "./dom.js";
 import * as m from "./map.js";
 import { finishLogin, isCallback, issuerHost, startLogin } from "./oauth.js";
 import { initNotices, loadNotices, renderNotices } from "./notices.js";
@@ -152,7 +152,7 @@ async function enter(token) {
   clear(
     who,
     h("strong", { "data-testid": "whoami-party" }, partyName(state.me.party_id)),
-    h("span", { class: "roles", "data-testid": "whoami-roles" }, state.me.roles.join(", ")),
+    h("span", { class: "roles", "data-testid": "whoami-roles" }, roleList(state.me.roles)),
     state.me.exp ? h("span", { class: "hint" }, `token until ${fmtTime(state.me.exp * 1000)}`) : null,
   );
   who.hidden = false;
@@ -175,6 +175,7 @@ function drawZones() {
       windows: zoneWindows(zone),
       testid: "zone",
       name: zone.name,
+      label: zone.name,
       tooltip: `${kind[0].toUpperCase()}${kind.slice(1)} zone “${zone.name}” — ${partyName(zone.party_id)}, ${Math.round(zone.altitude_lower_m)}–${Math.round(zone.altitude_upper_m)} m, ${when}`,
     });
   }
@@ -250,12 +251,26 @@ function applyTime() {
   m.setTime(all ? null : t);
 }
 
+/** Shows the map at the first step of the slider within [start, end) (a plan's window),
+ * "All times" off: what is active on other days no longer draws over the plan. */
+function focusTime({ start, end }) {
+  const slider = $("time-slider");
+  let step = Math.ceil((start - timeBase) / STEP_MS);
+  if (timeBase + step * STEP_MS >= end) step = Math.floor((start - timeBase) / STEP_MS);
+  if (step < 0 || step > Number(slider.max) + 14 * 24 * 4) return; // far off the slider's range
+  if (step > Number(slider.max)) slider.max = String(step);
+  slider.value = String(step);
+  $("time-all").checked = false;
+  applyTime();
+}
+
 function initTimebar() {
   $("time-slider").addEventListener("input", () => {
     $("time-all").checked = false;
     applyTime();
   });
   $("time-all").addEventListener("change", applyTime);
+  document.addEventListener("deconflict:focus-time", (e) => focusTime(e.detail));
 }
 
 // ---- start --------------------------------------------------------------------------------

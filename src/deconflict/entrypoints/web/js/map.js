@@ -15,7 +15,8 @@ export const STYLES = {
   notify: { color: "#56B4E9", weight: 3, opacity: 1, dashArray: "1 6", lineCap: "round", fillColor: "url(#pat-notify)", fillOpacity: 1 },
   restricted: { color: "#D55E00", weight: 3.5, opacity: 1, fillColor: "url(#pat-restricted)", fillOpacity: 1 },
   draft: { color: "#000000", weight: 2, opacity: 1, dashArray: "5 4", fillColor: "#000000", fillOpacity: 0.1 },
-  plan: { color: "#0072B2", weight: 3.5, opacity: 1, fillColor: "#0072B2", fillOpacity: 0.3 },
+  // Black, not blue: a reviewer's own operations are blue beside it.
+  plan: { color: "#000000", weight: 3.5, opacity: 1, fillColor: "#000000", fillOpacity: 0.18 },
   suggestion: { color: "#009E73", weight: 3, opacity: 1, dashArray: "8 6", fillColor: "#009E73", fillOpacity: 0.03 },
   chosen: { color: "#009E73", weight: 5, opacity: 1, dashArray: "8 6", fillColor: "#009E73", fillOpacity: 0.12 },
   notice: { color: "#332288", weight: 2.5, opacity: 1, dashArray: "2 5", lineCap: "round", fillColor: "url(#pat-notice)", fillOpacity: 1 },
@@ -185,10 +186,11 @@ export function footprintLayer(footprint, style) {
  * Adds a footprint to a group with its style and time windows ([[startMs, endMs]], or
  * null: always), so the time filter can dim it. Returns the layer.
  */
-export function show(groupName, footprint, kind, { windows = null, tooltip = null, testid = null, name = null, style = null } = {}) {
+export function show(groupName, footprint, kind, { windows = null, tooltip = null, testid = null, name = null, style = null, label: text = null } = {}) {
   const base = { ...STYLES[kind], ...(style || {}) };
   const layer = footprintLayer(footprint, base);
   layer.deconflict = { base, windows, kind };
+  if (text) groups[groupName].addLayer(label(centreOf(footprint), text, `zone-label ${kind}`));
   if (tooltip) layer.bindTooltip(tooltip, { sticky: true });
   const mark = () => {
     const el = layer.getElement && layer.getElement();
@@ -201,6 +203,29 @@ export function show(groupName, footprint, kind, { windows = null, tooltip = nul
   groups[groupName].addLayer(layer);
   applyTimeTo(layer);
   return layer;
+}
+
+/** Where a footprint's label goes: a circle's centre, the middle of a polygon's extent. */
+function centreOf(footprint) {
+  if (footprint.type === "circle") return [footprint.center.lat, footprint.center.lng];
+  const lats = footprint.vertices.map((p) => p.lat);
+  const lngs = footprint.vertices.map((p) => p.lng);
+  return [(Math.min(...lats) + Math.max(...lats)) / 2, (Math.min(...lngs) + Math.max(...lngs)) / 2];
+}
+
+/** Pans (and zooms out if need be) so that the layer is in view, when it is not. */
+export function reveal(layer) {
+  const bounds = layer.getBounds();
+  if (!map.getBounds().contains(bounds)) map.fitBounds(bounds.pad(0.5), { maxZoom: map.getZoom(), animate: false });
+}
+
+/** Asks the time bar to show the map at the start of these volumes' windows (the page
+ * listens: see main.js), so that what is active at other times is dimmed. */
+export function focusTime(volumes) {
+  if (!volumes.length) return;
+  const start = Math.min(...volumes.map((v) => Date.parse(v.time_start)));
+  const end = Math.max(...volumes.map((v) => Date.parse(v.time_end)));
+  document.dispatchEvent(new CustomEvent("deconflict:focus-time", { detail: { start, end } }));
 }
 
 export function clearGroup(name) {

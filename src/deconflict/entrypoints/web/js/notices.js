@@ -2,7 +2,7 @@
 // where, how high, when, who), each to acknowledge or answer with a concern.
 
 import { get, post } from "./api.js";
-import { badge, clear, clearErrors, field, fmtBand, fmtTime, fmtWindow, formError, h, showErrors } from "./dom.js";
+import { badge, clear, clearErrors, field, fmtBand, fmtSeparation, fmtTime, fmtWindow, formError, h, showErrors } from "./dom.js";
 import * as m from "./map.js";
 import { zoneById } from "./state.js";
 
@@ -52,9 +52,14 @@ export async function renderNotices() {
     };
     const ack = h("button", { type: "button", "data-testid": "notice-ack" }, "Acknowledge");
     ack.addEventListener("click", () => answer("acknowledged", ack));
-    const concern = h("button", { type: "button", class: "secondary", "data-testid": "notice-concern" }, "Raise a concern");
-    concern.addEventListener("click", () => answer("concern", concern));
-    form.append(field("Comment (needed with a concern)", comment, { key: "comment", testid: "notice-comment" }), formError("error-notice"), h("div", { class: "row" }, ack, concern));
+    if (n.time_start) {
+      const concern = h("button", { type: "button", class: "secondary", "data-testid": "notice-concern" }, "Raise a concern");
+      concern.addEventListener("click", () => answer("concern", concern));
+      form.append(field("Comment (needed with a concern)", comment, { key: "comment", testid: "notice-comment" }), formError("error-notice"), h("div", { class: "row" }, ack, concern));
+    } else {
+      // A plan withdrawn or moved out of the zone: nothing left to be concerned about.
+      form.append(formError("error-notice"), h("div", { class: "row" }, ack));
+    }
     return h(
       "li",
       { class: "notice", "data-testid": "notice-item", "data-id": n.id, "data-kind": n.kind, "data-ack": n.ack },
@@ -63,7 +68,8 @@ export async function renderNotices() {
         { type: "button", class: "link", onclick: () => layer && m.theMap().fitBounds(layer.getBounds().pad(1)) },
         h("strong", {}, `${n.kind === "entry" ? "Entry" : n.kind[0].toUpperCase() + n.kind.slice(1)} from ${n.submitter_name}`),
       ),
-      h("p", {}, `Into ${zone ? `“${zone.name}”` : `zone ${n.zone_id}`}`, n.time_start ? `: ${fmtWindow(n.time_start, n.time_end)}, ${fmtBand(n.altitude_lower_m, n.altitude_upper_m)}` : ""),
+      h("p", {}, `${n.time_start ? "Into" : "Was in"} ${zone ? `“${zone.name}”` : `zone ${n.zone_id}`}`, n.time_start ? h("span", { "data-testid": "notice-planned" }, `: planned ${fmtWindow(n.time_start, n.time_end)}, ${fmtBand(n.altitude_lower_m, n.altitude_upper_m)}`) : ""),
+      n.separation ? h("p", { class: "item-meta", "data-testid": "notice-separation" }, `Separation applied: ${fmtSeparation(n.separation)}`) : null,
       h("p", { class: "item-meta" }, `Reference ${n.reference.slice(0, 8)} · version ${n.version} · received ${fmtTime(n.created_at)}`),
       h("p", {}, badge(n.ack, "notice-status"), n.ack_comment ? ` — “${n.ack_comment}”` : ""),
       n.ack === "pending" ? form : null,

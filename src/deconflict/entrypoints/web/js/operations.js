@@ -3,8 +3,9 @@
 // to accept, the answers to its notices, and its history of versions and decisions.
 
 import { get, post } from "./api.js";
-import { announce, badge, clear, fmtBand, fmtTime, fmtWindow, formError, h, showErrors, stateLabel } from "./dom.js";
+import { announce, badge, clear, fmtBand, fmtTime, fmtWindow, formError, h, roleLabel, showErrors, stateLabel } from "./dom.js";
 import * as m from "./map.js";
+import { conflictFootprint } from "./overlap.js";
 import { describeConflict, partyName, state, zoneById } from "./state.js";
 
 const ON_MAP = new Set(["submitted", "in_review", "approved", "modification_requested", "activated"]);
@@ -56,7 +57,7 @@ export function renderOperationList() {
         h("span", { class: "item-title" }, op.name),
         badge(op.state),
         h("span", { class: "item-meta" }, `v${op.version} · ${op.volumes.length ? fmtWindow(op.volumes[0].time_start, op.volumes[0].time_end) : ""}`),
-        op.conflicts.length ? h("span", { class: "item-flag", title: "Has conflicts" }, `⚠ ${op.conflicts.length} conflict${op.conflicts.length > 1 ? "s" : ""}`) : null,
+        op.conflicts.length && ON_MAP.has(op.state) ? h("span", { class: "item-flag", title: "Has conflicts" }, `⚠ ${op.conflicts.length} conflict${op.conflicts.length > 1 ? "s" : ""}`) : null,
       ),
     ),
   );
@@ -94,7 +95,7 @@ function historySection(history) {
                       h(
                         "li",
                         { "data-testid": "history-decision", "data-decision": d.decision || "escalated" },
-                        `${fmtTime(d.decided_at)} · ${d.stage_name} (${d.role}): `,
+                        `${fmtTime(d.decided_at)} · ${d.stage_name} (${roleLabel(d.role)}): `,
                         h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated at the deadline"),
                         d.automatic ? " (automatic)" : "",
                         d.comment ? ` — “${d.comment}”` : "",
@@ -140,8 +141,10 @@ export async function openOperation(id) {
   for (const v of op.volumes) m.show("focus", v.footprint, "plan", { windows: [[Date.parse(v.time_start), Date.parse(v.time_end)]], tooltip: op.name });
   for (const c of op.conflicts) {
     const zone = c.with && c.with.type === "zone" ? zoneById(c.with.id) : null;
-    if (zone) m.show("focus", zone.footprint, "conflict", { windows: [[Date.parse(c.time_start), Date.parse(c.time_end)]], tooltip: zone.name });
+    const plan = op.volumes[c.volume_index].footprint;
+    if (zone) m.show("focus", conflictFootprint(plan, zone.footprint), "conflict", { windows: [[Date.parse(c.time_start), Date.parse(c.time_end)]], tooltip: `Overlap with “${zone.name}”`, testid: "conflict-shape" });
   }
+  m.focusTime(op.volumes);
   const detail = h(
     "section",
     { class: "detail", "data-testid": "operation-detail", "data-id": op.id, "data-state": op.state },

@@ -3,8 +3,9 @@
 // dashed alternatives, and a button for every decision.
 
 import { get, post } from "./api.js";
-import { announce, badge, clear, clearErrors, field, fmtBand, fmtTime, fmtWindow, formError, h, showErrors, stateLabel } from "./dom.js";
+import { announce, badge, clear, clearErrors, field, fmtBand, fmtTime, fmtWindow, formError, h, roleLabel, roleList, showErrors, stateLabel } from "./dom.js";
 import * as m from "./map.js";
+import { conflictFootprint } from "./overlap.js";
 import { describeConflict, operationById, partyName, state, zoneById } from "./state.js";
 
 let panel = null;
@@ -48,7 +49,7 @@ export async function renderReviewList() {
         badge(c.state),
         h("span", { class: "item-meta" }, `v${c.version} from ${partyName(c.submitter_party_id)}`),
         c.current_stage !== null && c.stages[c.current_stage]
-          ? h("span", { class: "item-meta" }, `Stage “${c.stages[c.current_stage].name}”, waiting on ${c.waiting_roles.join(", ") || "—"}${c.due_at ? `, due ${fmtTime(c.due_at)}` : ""}`)
+          ? h("span", { class: "item-meta" }, `Stage “${c.stages[c.current_stage].name}”, waiting on ${roleList(c.waiting_roles) || "—"}${c.due_at ? `, due ${fmtTime(c.due_at)}` : ""}`)
           : null,
         c.conflicts.length ? h("span", { class: "item-flag" }, `⚠ ${c.conflicts.length} conflict${c.conflicts.length > 1 ? "s" : ""}`) : null,
       ),
@@ -94,10 +95,13 @@ export async function openCase(id) {
   }
   for (const c of review.conflicts) {
     const windows = [[Date.parse(c.time_start), Date.parse(c.time_end)]];
-    if (c.with.type === "zone" && zoneById(c.with.id)) m.show("focus", zoneById(c.with.id).footprint, "conflict", { windows });
+    const plan = review.volumes[c.volume_index].footprint;
+    const zone = c.with.type === "zone" && zoneById(c.with.id);
+    if (zone) m.show("focus", conflictFootprint(plan, zone.footprint), "conflict", { windows, tooltip: `Overlap with “${zone.name}”`, testid: "conflict-shape" });
     const own = c.with.type === "operation" && c.with.id && operationById(c.with.id);
-    if (own) for (const v of own.volumes) m.show("focus", v.footprint, "conflict", { windows, tooltip: own.name });
+    if (own) for (const v of own.volumes) m.show("focus", conflictFootprint(plan, v.footprint), "conflict", { windows, tooltip: `Overlap with “${own.name}”`, testid: "conflict-shape" });
   }
+  m.focusTime(review.volumes);
   const suggestionLayers = new Map();
   for (const s of suggestions) {
     suggestionLayers.set(
@@ -117,7 +121,7 @@ export async function openCase(id) {
     h("button", { type: "button", class: "link", "data-testid": "back-to-reviews", onclick: () => back() }, "← Review queue"),
     h("h2", {}, review.operation_name),
     h("p", {}, badge(review.state, "review-state"), ` version ${review.version} from ${partyName(review.submitter_party_id)}`),
-    stage ? h("p", {}, `Stage ${review.current_stage + 1} of ${review.stages.length}: “${stage.name}” (${stage.rule === "all" ? "every role decides" : "one decision closes it"}), waiting on ${review.waiting_roles.join(", ")}${review.due_at ? `; due ${fmtTime(review.due_at)}` : ""}.`) : null,
+    stage ? h("p", {}, `Stage ${review.current_stage + 1} of ${review.stages.length}: “${stage.name}” (${stage.rule === "all" ? "every role decides" : "one decision closes it"}), waiting on ${roleList(review.waiting_roles)}${review.due_at ? `; due ${fmtTime(review.due_at)}` : ""}.`) : null,
     h("h3", {}, "Plan"),
     h("ul", { class: "volumes" }, review.volumes.map((v) => h("li", {}, `${fmtBand(v.altitude_lower_m, v.altitude_upper_m)}, ${fmtWindow(v.time_start, v.time_end)}`))),
     h("h3", {}, "Conflicts with our zones and operations"),
@@ -131,14 +135,14 @@ export async function openCase(id) {
             "ul",
             { class: "decisions", "data-testid": "review-decisions" },
             review.decisions.map((d) =>
-              h("li", {}, `${d.stage_name} (${d.role}): `, h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated"), d.comment ? ` — “${d.comment}”` : "", d.conditions ? ` — conditions: “${d.conditions.text}”` : ""),
+              h("li", {}, `${d.stage_name} (${roleLabel(d.role)}): `, h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated"), d.comment ? ` — “${d.comment}”` : "", d.conditions ? ` — conditions: “${d.conditions.text}”` : ""),
             ),
           ),
         ]
       : null,
   );
   if (mayDecide) detail.append(decisionForm(review, suggestions, choose));
-  else if (review.state === "open") detail.append(h("p", { class: "hint" }, `Waiting on ${review.waiting_roles.join(", ")}: your roles (${state.me.roles.join(", ")}) do not decide in this stage.`));
+  else if (review.state === "open") detail.append(h("p", { class: "hint" }, `Waiting on ${roleList(review.waiting_roles)}: your roles (${roleList(state.me.roles)}) do not decide in this stage.`));
   clear(panel, detail);
   m.fitTo("focus");
 }

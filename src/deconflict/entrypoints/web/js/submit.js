@@ -15,6 +15,7 @@ import {
   toLocalInput,
 } from "./dom.js";
 import * as m from "./map.js";
+import { conflictFootprint } from "./overlap.js";
 import { describeConflict, partyName, zoneById } from "./state.js";
 
 let els = null;
@@ -72,8 +73,8 @@ export function renderSubmit(panel, { submitted, open }) {
     polygon: h("textarea", { rows: 5, spellcheck: "false", placeholder: "-29.95, -139.92\n-29.95, -139.90\n-29.97, -139.90" }),
     lower: input({ type: "number", step: "any", value: "20", inputmode: "decimal" }),
     upper: input({ type: "number", step: "any", value: "120", inputmode: "decimal" }),
-    start: input({ type: "datetime-local", value: d.start }),
-    end: input({ type: "datetime-local", value: d.end }),
+    start: input({ type: "text", value: d.start, placeholder: "2030-01-01 08:00", spellcheck: "false" }),
+    end: input({ type: "text", value: d.end, placeholder: "2030-01-01 09:30", spellcheck: "false" }),
     check: h("div", { class: "check-result", "data-testid": "check-result", "data-outcome": "none", "aria-live": "polite" }, "Draw or enter a footprint to see what it would meet."),
     result: h("div", { class: "submit-result", "data-testid": "submit-result", "aria-live": "polite" }),
   };
@@ -125,9 +126,9 @@ export function renderSubmit(panel, { submitted, open }) {
     h(
       "fieldset",
       {},
-      h("legend", {}, "Time window (UTC)"),
-      field("Start", els.start, { key: "start", testid: "op-start" }),
-      field("End", els.end, { key: "end", testid: "op-end" }),
+      h("legend", {}, "Time window (UTC, 24-hour)"),
+      field("Start", els.start, { key: "start", testid: "op-start", hint: "YYYY-MM-DD HH:MM" }),
+      field("End", els.end, { key: "end", testid: "op-end", hint: "YYYY-MM-DD HH:MM" }),
     ),
     h("h3", {}, "Dry run"),
     els.check,
@@ -216,8 +217,8 @@ function readVolume() {
   const upper = number(els.upper, "alt-upper");
   const start = fromLocalInput(els.start.value);
   const end = fromLocalInput(els.end.value);
-  if (!start) problems.push({ key: "start", msg: "enter a start (UTC)" });
-  if (!end) problems.push({ key: "end", msg: "enter an end (UTC)" });
+  if (!start) problems.push({ key: "start", msg: "enter a start (UTC) as YYYY-MM-DD HH:MM" });
+  if (!end) problems.push({ key: "end", msg: "enter an end (UTC) as YYYY-MM-DD HH:MM" });
   if (problems.length) return { problems, footprint };
   return {
     footprint,
@@ -257,7 +258,11 @@ function changed({ redraw = true } = {}) {
     setCheck("none", "Complete the footprint, band and window to see what it would meet.");
     return;
   }
-  checkTimer = setTimeout(() => check(read.volume), 450);
+  checkTimer = setTimeout(() => {
+    // Once typing pauses: typed coordinates may lie off the part of the map in view.
+    if (draft) m.reveal(draft);
+    check(read.volume);
+  }, 450);
 }
 
 function setCheck(outcome, ...children) {
@@ -301,9 +306,10 @@ function conflictList(conflicts, testid) {
 function highlightConflictZones(conflicts) {
   for (const layer of highlights) m.group("focus").removeLayer(layer);
   highlights = [];
+  const plan = draft && m.footprintOf(draft);
   for (const c of conflicts) {
     const zone = c.with && c.with.type === "zone" ? zoneById(c.with.id) : null;
-    if (zone) highlights.push(m.show("focus", zone.footprint, "conflict"));
+    if (zone && plan) highlights.push(m.show("focus", conflictFootprint(plan, zone.footprint), "conflict", { tooltip: `Overlap with “${zone.name}”`, testid: "conflict-shape" }));
   }
   if (draft && conflicts.length) highlights.push(m.show("focus", m.footprintOf(draft), "conflict"));
 }
