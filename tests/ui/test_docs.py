@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, Route, expect
 
-from .conftest import Demo
+from .conftest import Demo, shot
 
 
 def test_the_api_docs_render_every_operation_with_no_request_leaving_the_server(
@@ -34,11 +34,12 @@ def test_the_api_docs_render_every_operation_with_no_request_leaving_the_server(
 
     blocks = page.locator(".opblock")
     expect(blocks).to_have_count(len(operations))
+    expect(page.locator(".info .title")).to_contain_text("deconflict")
+    shot(page, "08-api-docs")
     checks = page.locator(".opblock-post:has([data-path='/v1/checks'])")
     expect(checks).to_be_visible()
     expect(checks.locator(".opblock-summary-method")).to_have_text("POST")
     # Opening one shows its request body, read from the OpenAPI document.
     checks.locator(".opblock-summary").click()
     expect(checks.locator(".opblock-section-request-body")).to_be_visible()
-    expect(page.locator(".info .title")).to_contain_text("deconflict")
     assert outside == []

@@ -122,6 +122,10 @@ def serve(
     )
 
 
+#: The files SQLite keeps beside a database.
+_SQLITE_SIDES = ("-journal", "-wal", "-shm")
+
+
 def _reset_embedded_database(settings: Settings) -> None:
     """Deletes the embedded SQLite database (its signing key stays); refuses any other
     database, which is the operator's to drop."""
@@ -136,10 +140,6 @@ def _reset_embedded_database(settings: Settings) -> None:
     for path in (database, *(database.with_name(database.name + s) for s in _SQLITE_SIDES)):
         path.unlink(missing_ok=True)
     console.print(f"Deleted the demo database {database}.", soft_wrap=True)
-
-
-#: The files SQLite keeps beside a database.
-_SQLITE_SIDES = ("-journal", "-wal", "-shm")
 
 
 @app.command()
@@ -269,10 +269,13 @@ def _zone_names(
 ) -> dict[str, str]:
     """The names of the zones in these conflicts (each is visible to the caller: a
     conflict is only ever found with a zone the caller may see)."""
-    ids = {c.subject_id for a in assessments for c in a.conflicts if c.subject_type == "zone"} - {
-        None
+    ids = {
+        c.subject_id
+        for a in assessments
+        for c in a.conflicts
+        if c.subject_type == "zone" and c.subject_id is not None
     }
-    return {i: registry.get_zone(container.uow, caller, i).name for i in ids if i is not None}
+    return {i: registry.get_zone(container.uow, caller, i).name for i in ids}
 
 
 def _conflict_with(conflict: Conflict, zone_names: dict[str, str]) -> str:

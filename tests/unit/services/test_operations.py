@@ -259,7 +259,11 @@ def test_a_partners_notify_zone_records_a_notice_and_approves(world: World) -> N
     )
     [target] = submission.assessment.notices
     assert target.volume_index == 1
-    assert (notice.altitude, notice.time) == (target.overlap.altitude, target.overlap.time)
+    # The volume's band and window as planned, not grown by the separation (the notice
+    # shows that apart).
+    planned = operation.current.volumes[target.volume_index]
+    assert (notice.altitude, notice.time) == (planned.altitude, planned.time)
+    assert (notice.altitude, notice.time) != (target.overlap.altitude, target.overlap.time)
     assert notice.outline is not None, "the notice outlines where the plan enters the zone"
     page = Page(limit=10)
     assert [
