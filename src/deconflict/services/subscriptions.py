@@ -53,6 +53,8 @@ def create_subscription(
         _check_url(command.webhook_url)
 
     def work(tx: Transaction) -> Subscription:
+        if tx.parties.get(caller.party_id) is None:
+            raise StateConflict(f"the caller's party {caller.party_id} is not registered")
         if len(tx.subscriptions.of_party(caller.party_id)) >= MAX_SUBSCRIPTIONS_PER_PARTY:
             raise StateConflict(
                 f"a party holds at most {MAX_SUBSCRIPTIONS_PER_PARTY} subscriptions"

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +22,7 @@ from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
+from .guards import refuse_nul
 from .headers import SecurityHeaders
 from .ratelimit import WriteRateLimit, buckets_for
 from .routes import events, interchange, operations, registry, reviews
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         description=DESCRIPTION,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.container = container
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

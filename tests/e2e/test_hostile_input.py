@@ -1,0 +1,397 @@
+"""Hostile input that used to reach a 500 (issue 17), on SQLite and PostgreSQL alike:
+NUL characters in text, dates at the ends of the calendar in ED-269 files, non-JSON
+bodies. Each is refused with a 4xx naming the field, and nothing stored changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Auth
+
+from .helpers import (
+    T0,
+    T1,
+    Json,
+    all_pages,
+    assert_problem,
+    error_body,
+    geojson_volume,
+    latlngs,
+    operation,
+    spot,
+    square,
+    square_volume,
+    zone,
+)
+
+NewParty = Callable[[str], str]
+NUL = "\u0000"
+
+
+def _send(client: TestClient, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
+    return client.request(
+        method,
+        path,
+        content=json.dumps(body),
+        headers={**headers, "content-type": "application/json"},
+    )
+
+
+def _ed269(name: str = "Harbour", ident: str = "H-1", **period: Any) -> Json:
+    lat, lng = spot()
+    ring = [[lng, lat], [lng + 0.01, lat], [lng + 0.01, lat + 0.01], [lng, lat]]
+    return {
+        "features": [
+            {
+                "identifier": ident,
+                "name": name,
+                "restriction": "PROHIBITED",
+                "applicability": [period or {"permanent": "YES"}],
+                "geometry": [
+                    {
+                        "uomDimensions": "M",
+                        "lowerLimit": 0,
+                        "lowerVerticalReference": "WGS84",
+                        "upperLimit": 100,
+                        "upperVerticalReference": "WGS84",
+                        "horizontalProjection": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+class World:
+    """A party (admin, submitter, reviewer) with one operation, one zone and one
+    subscription of its own: what every refused request must leave as it was."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str], party: str) -> None:
+        self.client, self.headers, self.party = client, headers, party
+        lat, lng = spot()
+        self.lat, self.lng = lat, lng
+        made = client.post(
+            "/v1/operations", json=operation(square_volume(lat, lng)), headers=headers
+        )
+        assert made.status_code == 201, made.text
+        self.operation_id = made.json()["id"]
+        zoned = client.post("/v1/zones", json=zone("notify", lat + 1, lng), headers=headers)
+        assert zoned.status_code == 201, zoned.text
+        self.zone_id = zoned.json()["id"]
+        self.before = self.state()
+
+    def state(self) -> Json:
+        get = self.client.get
+        return {
+            "operations": all_pages(self.client, "/v1/operations", self.headers),
+            "zones": [
+                z
+                for z in all_pages(self.client, "/v1/zones", self.headers)
+                if z["party_id"] == self.party
+            ],
+            "subscriptions": get("/v1/subscriptions", headers=self.headers).json(),
+            "parties": len(all_pages(self.client, "/v1/parties", self.headers)),
+        }
+
+    def assert_unchanged(self) -> None:
+        assert self.state() == self.before
+
+
+@pytest.fixture
+def world(client: TestClient, auth: Auth, new_party: NewParty) -> World:
+    party = new_party("hostile")
+    return World(client, auth(party, "admin", "submitter", "reviewer"), party)
+
+
+def _subscription(w: World, **extra: Any) -> Json:
+    return {
+        "area": {"type": "polygon", "vertices": latlngs(square(w.lat, w.lng))},
+        "time_start": T0,
+        "time_end": T1,
+        **extra,
+    }
+
+
+# (method, path, body given the world, location of the NUL)
+NUL_IN_BODIES: list[Any] = [
+    pytest.param("POST", "/v1/parties", lambda w: {"name": f"a{NUL}b"}, ["name"], id="party"),
+    pytest.param(
+        "POST",
+        "/v1/operations",
+        lambda w: operation(square_volume(w.lat, w.lng), name=f"Survey{NUL}"),
+        ["name"],
+        id="operation-name",
+    ),
+    pytest.param(
+        "PUT",
+        "/v1/operations/{op}",
+        lambda w: operation(square_volume(w.lat, w.lng), name=NUL),
+        ["name"],
+        id="new-version-name",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/checks",
+        lambda w: {"volumes": [{**square_volume(w.lat, w.lng), "time_start": f"{T0}{NUL}"}]},
+        ["volumes", 0, "time_start"],
+        id="check-time",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/operations",
+        lambda w: operation(
+            {
+                **(v := geojson_volume(corners=square(w.lat, w.lng))),
+                "properties": {**v["properties"], "note": f"x{NUL}"},
+            }
+        ),
+        ["volumes", 0, "properties", "note"],
+        id="geojson-extra-property",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/operations",
+        lambda w: {**operation(square_volume(w.lat, w.lng)), f"na{NUL}me": "x"},
+        [f"na{NUL}me"],
+        id="key",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/zones",
+        lambda w: zone("notify", w.lat, w.lng, name=f"Zone {NUL}"),
+        ["name"],
+        id="zone-name",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/agreements",
+        lambda w: {"kind": "coordination", "partner_party_id": f"p{NUL}"},
+        ["partner_party_id"],
+        id="agreement-partner",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/agreements",
+        lambda w: {
+            "kind": "coordination",
+            "partner_party_id": "someone",
+            "review_chain": {"stages": [{"name": NUL, "roles": ["reviewer"]}]},
+        },
+        ["review_chain", "stages", 0, "name"],
+        id="stage-name",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/subscriptions",
+        lambda w: _subscription(w, webhook_url=f"https://hooks.example.com/{NUL}"),
+        ["webhook_url"],
+        id="webhook-url",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/reviews/{op}/decisions",
+        lambda w: {"decision": "reject", "comment": f"no{NUL}"},
+        ["comment"],
+        id="decision-comment",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/notices/{op}/ack",
+        lambda w: {"status": "concern", "comment": NUL},
+        ["comment"],
+        id="ack-comment",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/zones:import",
+        lambda w: _ed269(name=f"Harbour{NUL}"),
+        ["features", 0, "name"],
+        id="ed269-name",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/zones:import",
+        lambda w: {**_ed269(), "title": [1, {"deep": f"{NUL}"}]},
+        ["title", 1, "deep"],
+        id="ed269-kept-attribute",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "loc"), NUL_IN_BODIES)
+def test_a_nul_anywhere_in_a_json_body_is_refused_at_its_field_and_nothing_changes(
+    world: World,
+    method: str,
+    path: str,
+    body: Callable[[World], Json],
+    loc: list[Any],
+) -> None:
+    url = path.format(op=world.operation_id)
+    response = _send(world.client, method, url, body(world), world.headers)
+    assert_problem(response, ["body", *loc], "NUL character")
+    world.assert_unchanged()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/operations/{nul}"),
+        ("GET", "/v1/operations/{op}{nul}"),
+        ("PUT", "/v1/operations/{nul}"),
+        ("POST", "/v1/operations/{nul}/withdraw"),
+        ("GET", "/v1/operations/{nul}/history"),
+        ("GET", "/v1/operations/{nul}/notices"),
+        ("GET", "/v1/operations/{nul}/suggestions"),
+        ("POST", "/v1/operations/{op}/suggestions/{nul}/accept"),
+        ("GET", "/v1/zones/{zone}{nul}"),
+        ("DELETE", "/v1/zones/{zone}{nul}"),
+        ("GET", "/v1/agreements/{nul}"),
+        ("POST", "/v1/agreements/{nul}/accept"),
+        ("GET", "/v1/reviews/{nul}"),
+        ("POST", "/v1/reviews/{nul}/decisions"),
+        ("POST", "/v1/notices/{nul}/ack"),
+        ("GET", "/v1/subscriptions/{nul}"),
+        ("DELETE", "/v1/subscriptions/{nul}"),
+        ("GET", "/v1/subscriptions/{nul}/deliveries"),
+    ],
+)
+def test_a_nul_in_an_id_of_the_path_is_404_and_nothing_changes(
+    world: World, method: str, path: str
+) -> None:
+    url = path.format(nul="%00", op=world.operation_id, zone=world.zone_id)
+    body = {
+        "PUT": operation(square_volume(world.lat, world.lng)),
+        "POST": {"decision": "approve", "status": "acknowledged"},
+    }.get(method)
+    response = world.client.request(method, url, json=body, headers=world.headers)
+    assert error_body(response, 404)["detail"]
+    world.assert_unchanged()
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/audit?object_id=%00", "object_id"),
+        ("/v1/audit?object_id=a%00b&limit=5", "object_id"),
+        ("/v1/operations?state=approved%00", "state"),
+        ("/v1/events?cursor=%00", "cursor"),
+        ("/v1/zones:export?format=%00", "format"),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_refused_at_the_parameter(
+    world: World, path: str, name: str
+) -> None:
+    response = world.client.get(path, headers=world.headers)
+    assert_problem(response, ["query", name], "NUL character")
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul_and_is_stored_as_sent(world: World) -> None:
+    name = "C:\\u0000 survey"  # a backslash, then the six characters u0000
+    response = _send(
+        world.client,
+        "POST",
+        "/v1/operations",
+        operation(square_volume(world.lat + 0.5, world.lng), name=name),
+        world.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == name
+
+
+def test_a_nul_in_a_kml_file_is_refused_by_the_parser_and_nothing_changes(world: World) -> None:
+    kml = (
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        '<Placemark id="p&#0;"><name>x</name></Placemark></Document></kml>'
+    )
+    response = world.client.post(
+        "/v1/zones:import",
+        content=kml.encode(),
+        headers={**world.headers, "content-type": "application/vnd.google-earth.kml+xml"},
+    )
+    assert response.status_code == 422, response.text
+    assert error_body(response, 422)["errors"][0]["loc"][0] == "body"
+    world.assert_unchanged()
+
+
+# ---- ED-269 dates at the ends of the calendar ------------------------------------------
+
+DAILY = [{"day": "ANY", "startTime": "08:00Z", "endTime": "10:00Z"}]
+
+
+@pytest.mark.parametrize(
+    ("period", "field", "fragment"),
+    [
+        pytest.param(
+            {"startDateTime": "0001-01-01T00:00:00Z", "endDateTime": "2030-01-01T00:00:00Z"}
+            | {"schedule": DAILY},
+            "startDateTime",
+            "start after 0001-01-03",
+            id="schedule-from-year-1",
+        ),
+        pytest.param(
+            {"startDateTime": "0001-01-02T00:00:00Z", "endDateTime": "0001-01-05T00:00:00Z"}
+            | {"schedule": [{"day": "ANY", "startTime": "08:00+14:00", "endTime": "10:00-12:00"}]},
+            "startDateTime",
+            "start after 0001-01-03",
+            id="schedule-in-year-1-far-offsets",
+        ),
+        pytest.param(
+            {"startDateTime": "9999-12-30T00:00:00Z", "endDateTime": "9999-12-31T23:00:00Z"}
+            | {"schedule": [{"day": "ANY", "startTime": "22:00Z", "endTime": "02:00Z"}]},
+            "endDateTime",
+            "end before 9999-12-29",
+            id="schedule-to-year-9999",
+        ),
+        pytest.param(
+            {"startDateTime": "0001-01-01T00:00:00+01:00", "endDateTime": "2030-01-01T00:00:00Z"},
+            "startDateTime",
+            "outside the representable times",
+            id="before-year-1-in-utc",
+        ),
+        pytest.param(
+            {"startDateTime": "2030-01-01T00:00:00Z", "endDateTime": "9999-12-31T23:59:59-01:00"},
+            "endDateTime",
+            "outside the representable times",
+            id="after-year-9999-in-utc",
+        ),
+    ],
+)
+def test_an_ed269_period_at_the_ends_of_the_calendar_is_refused_at_its_feature_and_field(
+    world: World, period: Json, field: str, fragment: str
+) -> None:
+    response = _send(
+        world.client,
+        "POST",
+        "/v1/zones:import",
+        _ed269(ident="EDGE-1", permanent="NO", **period),
+        world.headers,
+    )
+    assert_problem(response, ["body", "features", 0, "applicability", 0, field], fragment)
+    assert "feature 'EDGE-1'" in response.json()["errors"][0]["msg"]
+    world.assert_unchanged()
+
+
+def test_an_ed269_period_from_year_1_without_a_schedule_is_imported_and_checked_against(
+    world: World, auth: Auth, new_party: NewParty
+) -> None:
+    period = {"startDateTime": "0001-01-01T00:00:00Z", "endDateTime": "9999-12-30T00:00:00Z"}
+    document = _ed269(ident="OLD-1", permanent="NO", **period)
+    imported = _send(world.client, "POST", "/v1/zones:import", document, world.headers)
+    assert imported.status_code == 200, imported.text
+    exported = world.client.get("/v1/zones:export?format=ed269", headers=world.headers)
+    [feature] = [f for f in exported.json()["features"] if f["identifier"] == "OLD-1"]
+    assert feature["applicability"] == [{"permanent": "NO", **period}]
+    ring = document["features"][0]["geometry"][0]["horizontalProjection"]["coordinates"][0]
+    (lng, lat) = ring[0]
+    check = world.client.post(
+        "/v1/checks",
+        json={"volumes": [square_volume(lat + 0.002, lng + 0.002)]},
+        headers=auth(new_party("neighbour")),
+    )
+    assert check.status_code == 200, check.text
+    assert [c["kind"] for c in check.json()["conflicts"]] == ["restricted_zone"]
