@@ -5,12 +5,16 @@ bodies. Each is refused with a 4xx naming the field, and nothing stored changes.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from deconflict.adapters.tokens import load_or_create_key
+from deconflict.bootstrap import Container
 from tests.conftest import Auth
 
 from .helpers import (
@@ -395,3 +399,54 @@ def test_an_ed269_period_from_year_1_without_a_schedule_is_imported_and_checked_
     )
     assert check.status_code == 200, check.text
     assert [c["kind"] for c in check.json()["conflicts"]] == ["restricted_zone"]
+
+
+# ---- tokens ------------------------------------------------------------------------------
+
+
+def _local_token(container: Container, **changes: Any) -> str:
+    """A token signed with the deployment's own key, with `changes` to its claims."""
+    key = load_or_create_key(container.settings.effective_signing_key_file, create=False)
+    now = int(time.time())
+    claims = {
+        "iss": container.settings.token_issuer,
+        "aud": container.settings.token_audience,
+        "sub": "someone",
+        "party": "hostile-party",
+        "roles": ["submitter"],
+        "iat": now,
+        "exp": now + 600,
+        **changes,
+    }
+    return jwt.encode(claims, key, algorithm="ES256")
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        pytest.param({"sub": ""}, "'sub'", id="empty-subject"),
+        pytest.param({"sub": "\u0000"}, "'sub'", id="nul-subject"),
+        pytest.param({"exp": "99999999999"}, "'exp' must be a number", id="exp-a-string"),
+        pytest.param({"exp": "never"}, "(exp) must be an integer", id="exp-a-word"),
+        pytest.param({"party": "p\u0000"}, "'party'", id="nul-party"),
+    ],
+)
+def test_a_signed_token_with_a_bad_subject_or_expiry_is_refused(
+    client: TestClient, container: Container, changes: Json, fragment: str
+) -> None:
+    token = _local_token(container, **changes)
+    response = client.get("/v1/operations", headers={"Authorization": f"Bearer {token}"})
+    assert fragment in error_body(response, 401)["detail"]
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["t7e3.x.y", "not-a-token", "eyJhbGciOiJFUzI1NiJ9.bm90IGpzb24.c2ln"],
+)
+def test_a_malformed_token_is_named_as_no_jwt(client: TestClient, token: str) -> None:
+    response = client.get("/v1/operations", headers={"Authorization": f"Bearer {token}"})
+    detail = error_body(response, 401)["detail"]
+    assert "the bearer token is not a JWT" in detail
+    assert "utf-8" not in detail.lower()
+    assert "codec" not in detail
