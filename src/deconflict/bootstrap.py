@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
 from deconflict.adapters.sql import SqlUnitOfWork, make_engine
@@ -53,6 +54,7 @@ def service_context(settings: Settings) -> ServiceContext:
             settings.separation_vertical_m,
             settings.separation_time_s,
         ),
+        webhook_targets=WebhookTargets(settings.webhook_allow_hosts),
     )
 
 

@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.adapters.tokens import load_or_create_key
-from deconflict.bootstrap import Container
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
+from deconflict.entrypoints.api.app import create_app
 from tests.conftest import Auth
 
 from .helpers import (
@@ -450,3 +452,78 @@ def test_a_malformed_token_is_named_as_no_jwt(client: TestClient, token: str) ->
     assert "the bearer token is not a JWT" in detail
     assert "utf-8" not in detail.lower()
     assert "codec" not in detail
+
+
+# ---- webhook URLs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://127.0.0.1:8080/hook", "127.0.0.1 is not a public address"),
+        ("http://localhost:8000/", "localhost is this machine"),
+        ("http://hooks.localhost/", "hooks.localhost is this machine"),
+        ("http://10.0.0.5/", "10.0.0.5 is not a public address"),
+        ("http://172.16.4.4/", "172.16.4.4 is not a public address"),
+        ("http://192.168.1.1/", "192.168.1.1 is not a public address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is not a public address"),
+        ("http://100.64.0.1/", "100.64.0.1 is not a public address"),
+        ("http://0.0.0.0:22/", "0.0.0.0 is not a public address"),
+        ("http://224.0.0.1/", "224.0.0.1 is not a public address"),
+        ("http://[::1]/", "::1 is not a public address"),
+        ("http://[fd00::1]/", "fd00::1 is not a public address"),
+        ("http://[fe80::1]/", "fe80::1 is not a public address"),
+        ("http://[::ffff:127.0.0.1]/", "::ffff:7f00:1 is not a public address"),
+        ("http://[2002:7f00:1::]/", "2002:7f00:1:: is not a public address"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe is not a public address"),
+        ("http://2130706433/", "127.0.0.1 is not a public address (2130706433 resolves to it)"),
+        ("http://0x7f.1/", "127.0.0.1 is not a public address"),
+    ],
+)
+def test_a_webhook_url_to_a_non_public_address_is_refused_and_not_stored(
+    world: World, url: str, fragment: str
+) -> None:
+    response = world.client.post(
+        "/v1/subscriptions", json=_subscription(world, webhook_url=url), headers=world.headers
+    )
+    assert_problem(response, ["body", "webhook_url"], fragment)
+    world.assert_unchanged()
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com/in", "http://93.184.216.34:8443/"])
+def test_a_webhook_url_to_a_public_or_not_yet_resolvable_host_is_accepted(
+    world: World, url: str
+) -> None:
+    response = world.client.post(
+        "/v1/subscriptions", json=_subscription(world, webhook_url=url), headers=world.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["webhook_url"] == url
+
+
+def test_the_allow_list_lets_a_test_deployment_reach_its_own_receiver(
+    settings: Settings, auth: Auth
+) -> None:
+    allowed = settings.model_copy(update={"webhook_allow_hosts": ["127.0.0.1", "hooks.lan"]})
+    container = bootstrap(allowed)
+    try:
+        with TestClient(create_app(container=container)) as client:
+            root = {"Authorization": f"Bearer {container.issuer.mint('root', ['admin'], 60)}"}
+            party = client.post("/v1/parties", json={"name": f"lan-{spot()}"}, headers=root)
+            token = container.issuer.mint(party.json()["id"], ["submitter"], 60)
+            headers = {"Authorization": f"Bearer {token}"}
+            lat, lng = spot()
+            area = {"type": "polygon", "vertices": latlngs(square(lat, lng))}
+            body = {"area": area, "time_start": T0, "time_end": T1}
+            for url, status in [
+                ("http://127.0.0.1:9/hook", 201),
+                ("http://hooks.lan/", 201),
+                ("http://127.0.0.2:9/hook", 422),
+                ("http://10.0.0.1/", 422),
+            ]:
+                made = client.post(
+                    "/v1/subscriptions", json={**body, "webhook_url": url}, headers=headers
+                )
+                assert made.status_code == status, (url, made.text)
+    finally:
+        container.close()

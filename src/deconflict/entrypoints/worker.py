@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.webhooks import HttpWebhookSender
 from deconflict.bootstrap import Container
 from deconflict.services.dispatch import DispatchPolicy, dispatch_once
@@ -33,7 +34,10 @@ class Dispatcher:
     def __init__(self, container: Container) -> None:
         self._container = container
         self._policy = policy_of(container)
-        self._sender = HttpWebhookSender(container.settings.webhook_timeout_s)
+        settings = container.settings
+        self._sender = HttpWebhookSender(
+            settings.webhook_timeout_s, WebhookTargets(settings.webhook_allow_hosts)
+        )
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
