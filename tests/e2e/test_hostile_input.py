@@ -527,3 +527,179 @@ def test_the_allow_list_lets_a_test_deployment_reach_its_own_receiver(
                 assert made.status_code == status, (url, made.text)
     finally:
         container.close()
+
+
+# ---- what the OpenAPI document promises ---------------------------------------------------
+
+
+def test_the_openapi_document_states_the_limits_and_every_error_status(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    [limit] = [p for p in paths["/v1/operations"]["get"]["parameters"] if p["name"] == "limit"]
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 500)
+    polygon = document["components"]["schemas"]["PolygonFootprint"]["properties"]
+    assert polygon["vertices"]["minItems"] == 3
+    assert polygon["holes"]["items"]["minItems"] == 3
+    assert set(paths["/v1/operations/{operation_id}"]["put"]["responses"]) == {
+        "200", "400", "401", "403", "404", "409", "413", "422", "429",
+    }  # fmt: skip
+    assert set(paths["/v1/operations"]["get"]["responses"]) == {"200", "401", "403", "422"}
+    assert "415" in paths["/v1/zones:import"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/v1/zones", "GET, POST"),
+        ("/v1/operations/{op}", "GET, PUT"),
+        ("/v1/subscriptions/x", "DELETE, GET"),
+        ("/v1/checks", "POST"),
+    ],
+)
+def test_a_method_not_allowed_is_405_with_every_method_of_the_path(
+    world: World, path: str, allow: str
+) -> None:
+    url = path.format(op=world.operation_id)
+    for method in ("OPTIONS", "PATCH"):
+        response = world.client.request(method, url, headers=world.headers)
+        assert error_body(response, 405)["detail"] == "Method Not Allowed"
+        assert response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        pytest.param(
+            "/v1/checks",
+            lambda w: {"volumes": [_edit_center(square_volume(w.lat, w.lng), True)]},
+            ["volumes", 0, "footprint", "vertices", 0, "lat"],
+            id="latitude-true",
+        ),
+        pytest.param(
+            "/v1/checks",
+            lambda w: {"volumes": [{**square_volume(w.lat, w.lng), "altitude_upper_m": "120"}]},
+            ["volumes", 0, "altitude_upper_m"],
+            id="altitude-a-string",
+        ),
+        pytest.param(
+            "/v1/operations",
+            lambda w: operation(square_volume(w.lat, w.lng), priority=True),  # type: ignore[arg-type]
+            ["priority"],
+            id="priority-true",
+        ),
+        pytest.param(
+            "/v1/checks",
+            lambda w: {
+                "volumes": [
+                    {
+                        **(g := geojson_volume(corners=square(w.lat, w.lng))),
+                        "geometry": {
+                            **g["geometry"],
+                            "coordinates": [[[False, 1], *g["geometry"]["coordinates"][0][1:]]],
+                        },
+                    }
+                ]
+            },
+            ["volumes", 0, "geometry", "coordinates", 0, 0, 0],
+            id="geojson-coordinate-false",
+        ),
+        pytest.param(
+            "/v1/agreements",
+            lambda w: {
+                "kind": "coordination",
+                "partner_party_id": "x",
+                "separation": {"horizontal_m": True, "vertical_m": 10, "time_s": 60},
+            },
+            ["separation", "horizontal_m"],
+            id="separation-true",
+        ),
+        pytest.param(
+            "/v1/agreements",
+            lambda w: {
+                "kind": "coordination",
+                "partner_party_id": "x",
+                "review_chain": {
+                    "stages": [{"name": "s", "roles": ["reviewer"]}],
+                    "auto_approval": [{"name": "a", "without_own_conflicts": "yes"}],
+                },
+            },
+            ["review_chain", "auto_approval", 0, "without_own_conflicts"],
+            id="boolean-a-string",
+        ),
+    ],
+)
+def test_a_boolean_or_a_string_is_no_number_and_vice_versa(
+    world: World, path: str, body: Callable[[World], Json], loc: list[Any]
+) -> None:
+    response = _send(world.client, "POST", path, body(world), world.headers)
+    assert_problem(response, ["body", *loc], "should be a valid")
+    world.assert_unchanged()
+
+
+def _edit_center(volume: Json, lat: Any) -> Json:
+    volume["footprint"]["vertices"][0]["lat"] = lat
+    return volume
+
+
+# ---- bodies that are not JSON --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/operations", "/v1/checks", "/v1/subscriptions"])
+def test_a_body_that_is_not_utf8_is_400_saying_which_byte(world: World, path: str) -> None:
+    response = world.client.post(
+        path,
+        content=b'{"name": "\xb7"}',
+        headers={**world.headers, "content-type": "application/json"},
+    )
+    body = error_body(response, 400)
+    assert "send JSON text (UTF-8)" in body["detail"]
+    assert body["errors"] == [{"loc": ["body"], "msg": "byte 10 is not UTF-8 text"}]
+    world.assert_unchanged()
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (b'{"name": "Survey",\n "volumes": [,]}', "Expecting value at line 2, column 14"),
+        (b'{"name": "Survey"', "Expecting ',' delimiter at line 1, column 18"),
+        (
+            b"\n\n   {'name': 1}",
+            "Expecting property name enclosed in double quotes at line 3, column 5",
+        ),
+    ],
+)
+def test_malformed_json_is_refused_naming_line_and_column(
+    world: World, text: bytes, where: str
+) -> None:
+    for method, path in [
+        ("POST", "/v1/operations"),
+        ("POST", "/v1/checks"),
+        ("PUT", f"/v1/operations/{world.operation_id}"),
+    ]:
+        response = world.client.request(
+            method,
+            path,
+            content=text,
+            headers={**world.headers, "content-type": "application/json"},
+        )
+        assert_problem(response, ["body"], f"the body is not valid JSON: {where}")
+    world.assert_unchanged()
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_without_the_json_content_type_is_refused_saying_so(
+    world: World, content_type: str | None
+) -> None:
+    headers = dict(world.headers)
+    if content_type is not None:
+        headers["content-type"] = content_type
+    text = json.dumps(operation(square_volume(world.lat, world.lng))).encode()
+    response = world.client.post("/v1/operations", content=text, headers=headers)
+    assert_problem(
+        response,
+        ["body"],
+        f"the body must be JSON, sent with content-type: application/json "
+        f"(content-type sent: {content_type or 'none'})",
+    )
+    assert "valid dictionary" not in response.text
+    world.assert_unchanged()

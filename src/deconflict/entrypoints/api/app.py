@@ -24,6 +24,7 @@ from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
 from .guards import refuse_nul
 from .headers import SecurityHeaders
+from .openapi import install_openapi
 from .ratelimit import WriteRateLimit, buckets_for
 from .routes import events, interchange, operations, registry, reviews
 from .ui import mount_ui, page_policy
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         app.include_router(routes.router, responses=ERRORS)
     app.include_router(interchange.router, responses=ERRORS)
     mount_ui(app, settings)
+    install_openapi(app, settings)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:
