@@ -703,3 +703,35 @@ def test_a_json_body_without_the_json_content_type_is_refused_saying_so(
     )
     assert "valid dictionary" not in response.text
     world.assert_unchanged()
+
+
+# ---- a refusal names the zone --------------------------------------------------------------
+
+
+def test_a_refused_submission_names_each_restricted_zone_it_may_see_by_name_and_id(
+    client: TestClient, auth: Auth, new_party: NewParty
+) -> None:
+    authority, pilot = new_party("authority"), new_party("pilot")
+    lat, lng = spot()
+    ids = []
+    for name, dlat in [("Naval yard", 0.0), ("Fuel depot", 0.004)]:
+        made = client.post(
+            "/v1/zones",
+            json=zone("restricted", lat + dlat, lng, radius_m=300.0, name=name),
+            headers=auth(authority, "admin"),
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    response = client.post(
+        "/v1/operations",
+        json=operation(square_volume(lat - 0.001, lng - 0.001)),
+        headers=auth(pilot),
+    )
+    body = error_body(response, 409)
+    assert body["refused"] is True
+    assert body["detail"] == (
+        f"the operation enters the restricted zones 'Fuel depot' ({ids[1]}), "
+        f"'Naval yard' ({ids[0]}) and is refused"
+    )
+    assert sorted(c["with"]["id"] for c in body["conflicts"]) == sorted(ids)
+    assert all_pages(client, "/v1/operations", auth(pilot)) == []
