@@ -11,10 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .conflicts import Overlap, Separation, volumes_conflict
-from .geometry import FrameFactory, PlanarFootprint, footprint_center, overlap_outline, planar
+from .conflicts import Overlap, Projector, Separation, volumes_conflict
+from .geometry import (
+    FrameFactory,
+    PlanarFootprint,
+    center_of,
+    footprint_center,
+    overlap_outline,
+    planar,
+)
 from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
-from .volumes import Footprint, Polygon, Volume4D
+from .volumes import Footprint, LatLng, Polygon, Volume4D
 
 
 class ConflictKind(StrEnum):
@@ -176,6 +183,52 @@ class VolumeFrame:
         return overlap_outline(self(a), self(b), separation_m, self._frame)
 
 
+class PairFrames:
+    """Projects each pair of footprints into a frame chosen by the pair alone (around the
+    middle of their centres, on a 0.1 degree grid), so that the exact test of a pair
+    gives the same answer whichever party checks: in the frame of the checked volume,
+    a projection's small errors would fall on the checker's side. Frames and projections
+    are memoised for the whole check."""
+
+    _GRID_DEG = 1
+
+    def __init__(self, frames: FrameFactory) -> None:
+        self._frames = frames
+        self._centers: dict[int, tuple[Footprint, LatLng]] = {}
+        self._planar: dict[tuple[int, LatLng], tuple[Footprint, PlanarFootprint]] = {}
+
+    def _center(self, footprint: Footprint) -> LatLng:
+        hit = self._centers.get(id(footprint))
+        if hit is None:
+            # Keep the footprint alive beside its centre so that its id stays unique.
+            hit = self._centers[id(footprint)] = (footprint, footprint_center(footprint))
+        return hit[1]
+
+    def origin(self, a: Footprint, b: Footprint) -> LatLng:
+        """The pair's frame centre: the same for (a, b) and (b, a)."""
+        mid = center_of((self._center(a), self._center(b)))
+        return LatLng(round(mid.lat, self._GRID_DEG), round(mid.lng, self._GRID_DEG))
+
+    def planar(self, footprint: Footprint, origin: LatLng) -> PlanarFootprint:
+        key = (id(footprint), origin)
+        hit = self._planar.get(key)
+        if hit is None:
+            hit = self._planar[key] = (footprint, planar(footprint, self._frames(origin)))
+        return hit[1]
+
+    def projector(self, a: Footprint, b: Footprint) -> Projector:
+        """Projects `a` and `b` (only they are asked for) into their pair's frame, which
+        is found on the first call: most pairs are settled by time or altitude first."""
+        origin: list[LatLng] = []
+
+        def project(footprint: Footprint) -> PlanarFootprint:
+            if not origin:
+                origin.append(self.origin(a, b))
+            return self.planar(footprint, origin[0])
+
+        return project
+
+
 def assess(
     volumes: Sequence[Volume4D],
     relations: Relations,
@@ -194,12 +247,14 @@ def assess(
     conflicts: list[Conflict] = []
     reviews: dict[str, tuple[str, list[str]]] = {}
     notices: list[NoticeTarget] = []
+    pairs = PairFrames(frames)
     for index, volume in enumerate(volumes):
         project = VolumeFrame(frames, volume)
         for zone in relevant_zones:
             separation = relations.separation_with(zone.party_id)
+            in_pair = pairs.projector(volume.footprint, zone.footprint)
             for zone_volume in zone.volumes():
-                overlap = volumes_conflict(volume, zone_volume, separation, project)
+                overlap = volumes_conflict(volume, zone_volume, separation, in_pair)
                 if overlap is None:
                     continue
                 conflicts.append(
@@ -224,7 +279,8 @@ def assess(
         for operation in others:
             separation = relations.separation_with(operation.party_id)
             for other in operation.volumes:
-                overlap = volumes_conflict(volume, other, separation, project)
+                in_pair = pairs.projector(volume.footprint, other.footprint)
+                overlap = volumes_conflict(volume, other, separation, in_pair)
                 if overlap is not None:
                     conflicts.append(
                         Conflict(
