@@ -53,23 +53,30 @@ class AeqdFrame:
         half the tolerance (the bulge shrinks with the square of the length). Each edge
         is measured and cut from its lesser end, so two rings sharing an edge get the
         very same points in a frame."""
-        lng = np.asarray(lngs, dtype=float)
-        lat = np.asarray(lats, dtype=float)
-        xs, ys = (np.asarray(v, dtype=float) for v in self.to_xy(lng, lat))
-        nxt = np.roll(np.arange(len(xs)), -1)
-        chord = np.hypot(xs[nxt] - xs, ys[nxt] - ys)
-        reach = np.maximum(np.hypot(xs, ys), np.hypot(xs[nxt], ys[nxt])) + chord
-        estimate = chord**2 * reach / (6 * _R_MIN_M**2)
-        long_edges = np.nonzero(estimate > GEODESIC_TOLERANCE_M / 4)[0]
+        xs, ys = self.to_xy(lngs, lats)
+        x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        x_next, y_next = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))
+        chord2 = (x_next - x) ** 2 + (y_next - y) ** 2
+        # Most rings are settled at once: their longest edge at their farthest vertex.
+        longest = math.sqrt(float(chord2.max()))
+        farthest = math.sqrt(float((x * x + y * y).max()))
+        bound = 6 * _R_MIN_M**2 * GEODESIC_TOLERANCE_M / 4
+        if longest**2 * (farthest + longest) <= bound:
+            return xs, ys
+        nxt = np.roll(np.arange(len(x)), -1)
+        reach = np.maximum(np.hypot(x, y), np.hypot(x_next, y_next)) + np.sqrt(chord2)
+        long_edges = np.nonzero(chord2 * reach > bound)[0]
         if len(long_edges) == 0:
             return xs, ys
-        pieces = self._pieces(lng, lat, xs, ys, long_edges, nxt[long_edges])
+        lng = np.asarray(lngs, dtype=float)
+        lat = np.asarray(lats, dtype=float)
+        pieces = self._pieces(lng, lat, x, y, long_edges, nxt[long_edges])
         out_x: list[float] = []
         out_y: list[float] = []
         inserted = dict(zip(long_edges.tolist(), pieces, strict=True))
-        for i in range(len(xs)):
-            out_x.append(float(xs[i]))
-            out_y.append(float(ys[i]))
+        for i in range(len(x)):
+            out_x.append(float(x[i]))
+            out_y.append(float(y[i]))
             extra = inserted.get(i)
             if extra is not None:
                 out_x.extend(extra[0])

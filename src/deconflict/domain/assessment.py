@@ -21,7 +21,7 @@ from .geometry import (
     planar,
 )
 from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
-from .volumes import Footprint, LatLng, Polygon, Volume4D
+from .volumes import Circle, Footprint, LatLng, Polygon, Volume4D
 
 
 class ConflictKind(StrEnum):
@@ -184,35 +184,35 @@ class VolumeFrame:
 
 
 class PairFrames:
-    """Projects each pair of footprints into a frame chosen by the pair alone (around the
-    middle of their centres, on a 0.1 degree grid), so that the exact test of a pair
-    gives the same answer whichever party checks: in the frame of the checked volume,
-    a projection's small errors would fall on the checker's side. Frames and projections
-    are memoised for the whole check."""
+    """Projects each pair of footprints into a frame chosen by the pair alone, so that
+    the exact test of a pair gives the same answer whichever party checks (in the frame
+    of the checked volume, a projection's small errors would fall on the checker's
+    side). The frame is centred between a point of each footprint (a circle's centre, a
+    polygon's first vertex), on a 0.1 degree grid so that nearby pairs share frames;
+    any point near both serves, as edges are densified in whichever frame. Frames and
+    projections are memoised for the whole check."""
 
     _GRID_DEG = 1
 
     def __init__(self, frames: FrameFactory) -> None:
         self._frames = frames
-        self._centers: dict[int, tuple[Footprint, LatLng]] = {}
         self._planar: dict[tuple[int, LatLng], tuple[Footprint, PlanarFootprint]] = {}
-
-    def _center(self, footprint: Footprint) -> LatLng:
-        hit = self._centers.get(id(footprint))
-        if hit is None:
-            # Keep the footprint alive beside its centre so that its id stays unique.
-            hit = self._centers[id(footprint)] = (footprint, footprint_center(footprint))
-        return hit[1]
 
     def origin(self, a: Footprint, b: Footprint) -> LatLng:
         """The pair's frame centre: the same for (a, b) and (b, a)."""
-        mid = center_of((self._center(a), self._center(b)))
-        return LatLng(round(mid.lat, self._GRID_DEG), round(mid.lng, self._GRID_DEG))
+        p, q = _anchor(a), _anchor(b)
+        if abs(p.lng - q.lng) > 180.0:  # across the antimeridian: averaging degrees fails
+            mid = center_of((p, q))
+            lat, lng = mid.lat, mid.lng
+        else:
+            lat, lng = (p.lat + q.lat) / 2, (p.lng + q.lng) / 2
+        return LatLng(round(lat, self._GRID_DEG), round(lng, self._GRID_DEG))
 
     def planar(self, footprint: Footprint, origin: LatLng) -> PlanarFootprint:
         key = (id(footprint), origin)
         hit = self._planar.get(key)
         if hit is None:
+            # Keep the footprint alive beside its projection so that its id stays unique.
             hit = self._planar[key] = (footprint, planar(footprint, self._frames(origin)))
         return hit[1]
 
@@ -227,6 +227,10 @@ class PairFrames:
             return self.planar(footprint, origin[0])
 
         return project
+
+
+def _anchor(footprint: Footprint) -> LatLng:
+    return footprint.center if isinstance(footprint, Circle) else footprint.exterior[0]
 
 
 def assess(
