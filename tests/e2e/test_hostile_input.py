@@ -735,3 +735,19 @@ def test_a_refused_submission_names_each_restricted_zone_it_may_see_by_name_and_
     )
     assert sorted(c["with"]["id"] for c in body["conflicts"]) == sorted(ids)
     assert all_pages(client, "/v1/operations", auth(pilot)) == []
+
+
+def test_a_subscription_of_a_party_that_is_not_registered_is_409_not_a_server_error(
+    client: TestClient, auth: Auth
+) -> None:
+    lat, lng = spot()
+    response = client.post(
+        "/v1/subscriptions",
+        json={
+            "area": {"type": "polygon", "vertices": latlngs(square(lat, lng))},
+            "time_start": T0,
+            "time_end": T1,
+        },
+        headers=auth("never-registered"),
+    )
+    assert "not registered" in error_body(response, 409)["detail"]
