@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
 from deconflict.adapters.sql import SqlUnitOfWork, make_engine
@@ -55,6 +56,7 @@ def service_context(settings: Settings) -> ServiceContext:
             settings.separation_time_s,
         ),
         idempotency_ttl_s=settings.idempotency_ttl_s,
+        webhook_targets=WebhookTargets(settings.webhook_allow_hosts),
     )
 
 

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     )
     webhook_max_backoff_s: float = Field(3600.0, ge=0)
     webhook_lease_s: float = Field(60.0, gt=0, description="How long a dispatcher owns a delivery")
+    webhook_allow_hosts: Annotated[list[str], NoDecode, BeforeValidator(_listed)] = Field(
+        default_factory=list,
+        description="Webhook hosts allowed although not public (test and private deployments): "
+        "host names and IP addresses or networks, comma-separated, e.g. 127.0.0.1,10.0.0.0/8",
+    )
 
     map_tile_url: str | None = Field(
         None,

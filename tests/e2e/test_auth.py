@@ -116,7 +116,7 @@ BAD_TOKENS = [
         lambda c, p: _signed(c, p, roles=["Not A Role"]), "'Not A Role'", id="bad-role-name"
     ),
     pytest.param(lambda c, p: _signed(c, p, roles="admin"), "'roles'", id="roles-not-a-list"),
-    pytest.param(lambda c, p: "not-a-token", "segments", id="garbage"),
+    pytest.param(lambda c, p: "not-a-token", "not a JWT", id="garbage"),
 ]
 
 

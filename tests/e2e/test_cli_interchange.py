@@ -209,3 +209,24 @@ def test_operations_export_as_geojson_feeds_check_and_as_kml_has_time_spans(
     assert kml.exit_code == 0, kml.output
     assert "<TimeSpan>" in kml.stdout
     assert "Reef survey" in kml.stdout
+
+
+@pytest.mark.parametrize("where", ["name", "attribute"])
+def test_a_file_with_a_nul_character_is_refused_naming_the_field_and_nothing_is_stored(
+    env: Settings, tmp_path: Path, where: str
+) -> None:
+    party_id, _ = _party(env)
+    doc = json.loads((DATA / "ed269_catalogue.json").read_text())
+    if where == "name":
+        doc["features"][1]["name"] = "Harbour\u0000"
+        loc = "features.1.name"
+    else:
+        doc["features"][0]["extendedProperties"] = {"note": ["ok", "x\u0000"]}
+        loc = "features.0.extendedProperties.note.1"
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["zones", "import", str(path), "--party", party_id])
+    assert result.exit_code == 2, result.output
+    assert loc in result.output
+    assert "NUL character" in result.output
+    assert _zones(env, party_id) == []

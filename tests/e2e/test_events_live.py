@@ -162,6 +162,7 @@ def test_no_event_is_lost_when_the_server_is_killed_between_commit_and_delivery(
         DECONFLICT_DATA_DIR=str(settings.data_dir),
         DECONFLICT_WEBHOOK_LEASE_S="2",
         DECONFLICT_DISPATCH_INTERVAL_S="0.1",
+        DECONFLICT_WEBHOOK_ALLOW_HOSTS="127.0.0.1",
     )
     if settings.database_url and not settings.database_url.startswith("sqlite"):
         env["DECONFLICT_DATABASE_URL"] = settings.database_url
@@ -241,10 +242,14 @@ def test_two_worker_processes_deliver_each_event_once(
     settings: Settings, tmp_path: Path, receiver: Receiver
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
-    env.update(DECONFLICT_DATA_DIR=str(settings.data_dir), DECONFLICT_DISPATCH_INTERVAL_S="0.05")
+    env.update(
+        DECONFLICT_DATA_DIR=str(settings.data_dir),
+        DECONFLICT_DISPATCH_INTERVAL_S="0.05",
+        DECONFLICT_WEBHOOK_ALLOW_HOSTS="127.0.0.1",
+    )
     if settings.database_url and not settings.database_url.startswith("sqlite"):
         env["DECONFLICT_DATABASE_URL"] = settings.database_url
-    container = bootstrap(settings)
+    container = bootstrap(settings.model_copy(update={"webhook_allow_hosts": ["127.0.0.1"]}))
     log = tmp_path / "workers.log"
     try:
         with serving(create_app(container=container)) as url:

@@ -85,7 +85,8 @@ def test_a_submission_into_a_restricted_zone_is_refused_with_the_conflict_and_no
     zone_id = _zone(client, auth, owner, zone("restricted", lat, lng))
     clear, inside = square_volume(lat + 0.2, lng), square_volume(lat, lng)
     expected = {
-        "detail": "the operation enters a restricted zone and is refused",
+        "detail": f"the operation enters the restricted zone 'restricted zone' ({zone_id}) "
+        "and is refused",
         "errors": [],
         "refused": True,
         "conflicts": [

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.webhooks import HttpWebhookSender, verify
 from deconflict.bootstrap import Container
+from deconflict.config import Settings
 from deconflict.domain.model import Caller, Role
 from deconflict.domain.subscription import DeliveryState
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, TimeWindow, Volume4D
@@ -33,6 +35,15 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+#: The receiver listens on loopback, which webhooks may reach only when allowed.
+ALLOW = ["127.0.0.1"]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"webhook_allow_hosts": ALLOW})
 
 
 @pytest.fixture
@@ -71,7 +82,7 @@ class World:
                 receiver.url,
             ),
         )
-        self.sender = HttpWebhookSender(timeout_s=5)
+        self.sender = HttpWebhookSender(timeout_s=5, targets=WebhookTargets(ALLOW))
         self.n = 0
 
     def submit(self) -> str:

@@ -36,6 +36,43 @@ class InvalidToken(DomainError):
     """The bearer token is missing, malformed, expired or not ours."""
 
 
+NOT_A_JWT = (
+    "invalid bearer token: the bearer token is not a JWT "
+    "(three base64url parts, header.claims.signature, with JSON header and claims)"
+)
+
+
+def check_structure(token: str) -> dict[str, Any]:
+    """The token's header, unverified, or InvalidToken saying that it is no JWT at all
+    (rather than what the decoder tripped on, such as a byte that is not UTF-8)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise InvalidToken(NOT_A_JWT) from None
+    return header
+
+
+def check_registered(claims: dict[str, Any]) -> str:
+    """The subject of verified claims, once `sub` is a non-empty string and each time
+    claim a JSON number: PyJWT takes "9999999999" (a string) or `true` for a time, and
+    an empty subject would make an anonymous caller."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken(
+                f"invalid bearer token: {name!r} must be a number (seconds since 1970), "
+                f"not {_shown(value)}"
+            )
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip() or not subject.isprintable():
+        raise InvalidToken(
+            "invalid bearer token: the subject ('sub') must be a non-empty string of "
+            "printable characters"
+        )
+    return subject
+
+
 def load_or_create_key(path: Path, *, create: bool = True) -> ec.EllipticCurvePrivateKey:
     """The private key at `path`; with `create`, a new P-256 key is written there (0600)
     if none exists, otherwise a missing key is an error."""
@@ -108,6 +145,7 @@ class TokenVerifier:
         self._leeway_s = leeway_s
 
     def verify(self, token: str) -> Caller:
+        check_structure(token)
         try:
             claims = jwt.decode(
                 token,
@@ -120,8 +158,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as e:
             raise InvalidToken(f"invalid bearer token: {e}") from None
+        subject = check_registered(claims)
         party, roles = claims.get("party"), claims.get("roles")
-        if not isinstance(party, str) or not party:
+        if not isinstance(party, str) or not party or not party.isprintable():
             raise InvalidToken("invalid bearer token: no 'party' claim")
         if not isinstance(roles, list):
             raise InvalidToken("invalid bearer token: 'roles' must be a list")
@@ -129,7 +168,7 @@ class TokenVerifier:
             parsed = frozenset(role_name(r) for r in roles if isinstance(r, str))
         except InvalidInput as e:
             raise InvalidToken(f"invalid bearer token: {e}") from None
-        return Caller(subject=str(claims["sub"]), party_id=party, roles=parsed)
+        return Caller(subject=subject, party_id=party, roles=parsed)
 
 
 # ---- tokens of an OAuth2 authorization server ----------------------------------------
@@ -412,10 +451,7 @@ class OAuthTokenVerifier:
         self._roles_claim = roles_claim
 
     def verify(self, token: str) -> Caller:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as e:
-            raise InvalidToken(f"invalid bearer token: {e}") from None
+        header = check_structure(token)
         algorithm, kid = header.get("alg"), header.get("kid")
         if not isinstance(algorithm, str) or algorithm not in self._algorithms:
             raise InvalidToken(
@@ -450,14 +486,12 @@ class OAuthTokenVerifier:
         raise InvalidToken("invalid bearer token: signature verification failed")
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
+        subject = check_registered(claims)
         iat = claims.get("iat")
-        if iat is not None:
-            if not isinstance(iat, int | float) or isinstance(iat, bool):
-                raise InvalidToken("invalid bearer token: 'iat' must be a number")
-            if iat > time.time() + self._leeway_s:
-                raise InvalidToken("invalid bearer token: issued in the future (iat)")
+        if iat is not None and iat > time.time() + self._leeway_s:
+            raise InvalidToken("invalid bearer token: issued in the future (iat)")
         party = claims.get(self._party_claim)
-        if not isinstance(party, str) or not party.strip():
+        if not isinstance(party, str) or not party.strip() or not party.isprintable():
             raise InvalidToken(
                 f"invalid bearer token: no {self._party_claim!r} claim naming the party"
             )
@@ -478,4 +512,4 @@ class OAuthTokenVerifier:
             raise InvalidToken(
                 f"invalid bearer token: the {self._roles_claim!r} claim: {message}"
             ) from None
-        return Caller(subject=str(claims["sub"]), party_id=party, roles=parsed)
+        return Caller(subject=subject, party_id=party, roles=parsed)

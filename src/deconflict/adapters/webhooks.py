@@ -9,6 +9,11 @@ Each POST carries the event as JSON and these headers:
 
 A receiver recomputes the signature over the raw body (see `verify`), compares in
 constant time, and refuses timestamps too far from its clock (replays).
+
+Each send goes to an address checked by `egress.WebhookTargets` (public only, unless
+allowed). The delivery log says what the receiver answered (`HTTP 503`), or that there
+was no answer, never why the connection failed: that would tell a subscriber which
+ports are open where the dispatcher runs.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ import httpx
 
 from deconflict.domain.subscription import OutboxEvent
 
+from .egress import Unreachable, WebhookTargets
+
 SIGNATURE = "Deconflict-Signature"
 TIMESTAMP = "Deconflict-Timestamp"
+NO_RESPONSE = "no HTTP response"
 
 
 def body_of(event: OutboxEvent) -> bytes:
@@ -59,8 +67,14 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, tolerance_s: in
 class HttpWebhookSender:
     """Implements services.dispatch.WebhookSender."""
 
-    def __init__(self, timeout_s: float, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        timeout_s: float,
+        targets: WebhookTargets,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, transport=transport)
+        self._targets = targets
 
     def send(self, url: str, secret: str, event: OutboxEvent) -> str | None:
         body = body_of(event)
@@ -75,9 +89,18 @@ class HttpWebhookSender:
             SIGNATURE: sign(secret, timestamp, body),
         }
         try:
-            response = self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as e:
-            return f"{type(e).__name__}: {e}"
+            pinned = self._targets.pin(url)
+        except Unreachable as e:
+            return f"not sent: {e}"
+        try:
+            response = self._client.post(
+                pinned.url,
+                content=body,
+                headers={**headers, **pinned.headers},
+                extensions=pinned.extensions,
+            )
+        except httpx.HTTPError:
+            return NO_RESPONSE
         if 200 <= response.status_code < 300:
             return None
         return f"HTTP {response.status_code}"

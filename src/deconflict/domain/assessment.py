@@ -11,10 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .conflicts import Overlap, Separation, volumes_conflict
-from .geometry import FrameFactory, PlanarFootprint, footprint_center, overlap_outline, planar
+from .conflicts import Overlap, Projector, Separation, volumes_conflict
+from .geometry import (
+    FrameFactory,
+    PlanarFootprint,
+    center_of,
+    footprint_center,
+    overlap_outline,
+    planar,
+)
 from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
-from .volumes import Footprint, Polygon, Volume4D
+from .volumes import Circle, Footprint, LatLng, Polygon, Volume4D
 
 
 class ConflictKind(StrEnum):
@@ -176,6 +183,56 @@ class VolumeFrame:
         return overlap_outline(self(a), self(b), separation_m, self._frame)
 
 
+class PairFrames:
+    """Projects each pair of footprints into a frame chosen by the pair alone, so that
+    the exact test of a pair gives the same answer whichever party checks (in the frame
+    of the checked volume, a projection's small errors would fall on the checker's
+    side). The frame is centred between a point of each footprint (a circle's centre, a
+    polygon's first vertex), on a 0.1 degree grid so that nearby pairs share frames;
+    any point near both serves, as edges are densified in whichever frame. Frames and
+    projections are memoised for the whole check."""
+
+    _GRID_DEG = 1
+
+    def __init__(self, frames: FrameFactory) -> None:
+        self._frames = frames
+        self._planar: dict[tuple[int, LatLng], tuple[Footprint, PlanarFootprint]] = {}
+
+    def origin(self, a: Footprint, b: Footprint) -> LatLng:
+        """The pair's frame centre: the same for (a, b) and (b, a)."""
+        p, q = _anchor(a), _anchor(b)
+        if abs(p.lng - q.lng) > 180.0:  # across the antimeridian: averaging degrees fails
+            mid = center_of((p, q))
+            lat, lng = mid.lat, mid.lng
+        else:
+            lat, lng = (p.lat + q.lat) / 2, (p.lng + q.lng) / 2
+        return LatLng(round(lat, self._GRID_DEG), round(lng, self._GRID_DEG))
+
+    def planar(self, footprint: Footprint, origin: LatLng) -> PlanarFootprint:
+        key = (id(footprint), origin)
+        hit = self._planar.get(key)
+        if hit is None:
+            # Keep the footprint alive beside its projection so that its id stays unique.
+            hit = self._planar[key] = (footprint, planar(footprint, self._frames(origin)))
+        return hit[1]
+
+    def projector(self, a: Footprint, b: Footprint) -> Projector:
+        """Projects `a` and `b` (only they are asked for) into their pair's frame, which
+        is found on the first call: most pairs are settled by time or altitude first."""
+        origin: list[LatLng] = []
+
+        def project(footprint: Footprint) -> PlanarFootprint:
+            if not origin:
+                origin.append(self.origin(a, b))
+            return self.planar(footprint, origin[0])
+
+        return project
+
+
+def _anchor(footprint: Footprint) -> LatLng:
+    return footprint.center if isinstance(footprint, Circle) else footprint.exterior[0]
+
+
 def assess(
     volumes: Sequence[Volume4D],
     relations: Relations,
@@ -194,12 +251,14 @@ def assess(
     conflicts: list[Conflict] = []
     reviews: dict[str, tuple[str, list[str]]] = {}
     notices: list[NoticeTarget] = []
+    pairs = PairFrames(frames)
     for index, volume in enumerate(volumes):
         project = VolumeFrame(frames, volume)
         for zone in relevant_zones:
             separation = relations.separation_with(zone.party_id)
+            in_pair = pairs.projector(volume.footprint, zone.footprint)
             for zone_volume in zone.volumes():
-                overlap = volumes_conflict(volume, zone_volume, separation, project)
+                overlap = volumes_conflict(volume, zone_volume, separation, in_pair)
                 if overlap is None:
                     continue
                 conflicts.append(
@@ -224,7 +283,8 @@ def assess(
         for operation in others:
             separation = relations.separation_with(operation.party_id)
             for other in operation.volumes:
-                overlap = volumes_conflict(volume, other, separation, project)
+                in_pair = pairs.projector(volume.footprint, other.footprint)
+                overlap = volumes_conflict(volume, other, separation, in_pair)
                 if overlap is not None:
                     conflicts.append(
                         Conflict(

@@ -23,12 +23,25 @@ from .volumes import Circle, Footprint, LatLng, Polygon
 Coords = Any
 
 
+#: How far (metres) a projected polygon edge may stray from the geodesic it stands for.
+#: Edges are the shortest paths between their vertices; in a local frame such a path is
+#: a curve (1 m off the chord in the middle of a 100 km edge 50 km from the frame's
+#: centre), so frames densify long edges until each piece is within this of the curve.
+GEODESIC_TOLERANCE_M = 0.1
+
+
 class LocalFrame(Protocol):
     """A metric plane tangent to the Earth around one point (x east, y north, metres)."""
 
     def to_xy(self, lngs: Coords, lats: Coords) -> tuple[Coords, Coords]: ...
 
     def to_lnglat(self, xs: Coords, ys: Coords) -> tuple[Coords, Coords]: ...
+
+    def ring_to_xy(self, lngs: Coords, lats: Coords) -> tuple[Coords, Coords]:
+        """A closed ring (the last vertex joins the first) whose edges are geodesics, as
+        a polyline within GEODESIC_TOLERANCE_M of them: its vertices, and points along
+        the edges that need them. A shared edge of two rings gets the same points."""
+        ...
 
 
 FrameFactory = Callable[[LatLng], LocalFrame]
@@ -67,12 +80,13 @@ class PlanarFootprint:
 
 
 def _ring_xy(frame: LocalFrame, ring: Sequence[LatLng]) -> list[tuple[float, float]]:
-    xs, ys = frame.to_xy([p.lng for p in ring], [p.lat for p in ring])
+    xs, ys = frame.ring_to_xy([p.lng for p in ring], [p.lat for p in ring])
     return list(zip(xs, ys, strict=True))
 
 
 def planar(footprint: Footprint, frame: LocalFrame) -> PlanarFootprint:
-    """Projects a footprint into the frame (no validation)."""
+    """Projects a footprint into the frame (no validation), polygon edges as geodesics
+    (within GEODESIC_TOLERANCE_M)."""
     if isinstance(footprint, Circle):
         (x,), (y,) = frame.to_xy([footprint.center.lng], [footprint.center.lat])
         return PlanarFootprint(shapely.Point(x, y), footprint.radius_m)

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.webhooks import HttpWebhookSender
 from deconflict.bootstrap import Container
 from deconflict.services.dispatch import DispatchPolicy, dispatch_once
@@ -34,7 +35,10 @@ class Dispatcher:
         self._container = container
         self._gate = gate
         self._policy = policy_of(container)
-        self._sender = HttpWebhookSender(container.settings.webhook_timeout_s)
+        settings = container.settings
+        self._sender = HttpWebhookSender(
+            settings.webhook_timeout_s, WebhookTargets(settings.webhook_allow_hosts)
+        )
         self.owner = process_owner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

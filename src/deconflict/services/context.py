@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FootprintLimits, FrameFactory
@@ -22,6 +23,14 @@ class Limits:
     max_lead_s: float = 20 * 365 * 86400.0
 
 
+class WebhookTargets(Protocol):
+    """Which URLs may receive webhooks (the deployment's egress policy)."""
+
+    def refusal(self, url: str) -> str | None:
+        """Why `url` may not receive webhooks (e.g. a private address), or None."""
+        ...
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -35,6 +44,7 @@ class ServiceContext:
     frames: FrameFactory
     limits: Limits
     default_separation: Separation
+    webhook_targets: WebhookTargets
     clock: Callable[[], datetime] = field(default=_now)
     new_id: Callable[[], str] = field(default=_new_id)
     #: How long an Idempotency-Key and its first answer are kept.

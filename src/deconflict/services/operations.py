@@ -8,7 +8,7 @@ submissions can never both miss each other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,14 +32,26 @@ from .context import ServiceContext
 from .events import emit
 from .notices import issue_notices, withdrawal_notices
 from .ports import Page, Transaction, UnitOfWork
+from .registry import visible_zone
 
 
 class Refused(DomainError):
-    """The volumes enter a restricted zone: nothing was stored. Carries the assessment."""
+    """The volumes enter a restricted zone: nothing was stored. Carries the assessment
+    (as the submitter may see it) and the names of the zones the submitter may see."""
 
-    def __init__(self, assessment: Assessment) -> None:
+    def __init__(self, assessment: Assessment, zone_names: Mapping[str, str]) -> None:
         self.assessment = assessment
-        super().__init__("the operation enters a restricted zone and is refused")
+        zone_ids = sorted(
+            {
+                c.subject_id
+                for c in assessment.conflicts
+                if c.kind is ConflictKind.RESTRICTED_ZONE and c.subject_id is not None
+            },
+            key=lambda z: (zone_names.get(z, ""), z),
+        )
+        named = [f"{zone_names[z]!r} ({z})" if z in zone_names else f"({z})" for z in zone_ids]
+        which = "the restricted zone" if len(named) == 1 else "the restricted zones"
+        super().__init__(f"the operation enters {which} {', '.join(named)} and is refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +178,14 @@ def _new_version(
 ) -> OperationVersion:
     assessment = _assess(tx, ctx, caller.party_id, volumes)
     if assessment.refused:
-        raise Refused(assessment.seen_by(caller.party_id))
+        seen = assessment.seen_by(caller.party_id)
+        names = {}
+        for c in seen.conflicts:
+            if c.kind is ConflictKind.RESTRICTED_ZONE and c.subject_id is not None:
+                zone = visible_zone(tx, caller.party_id, c.subject_id)
+                if zone is not None:
+                    names[zone.id] = zone.name
+        raise Refused(seen, names)
     return OperationVersion(
         number=number,
         volumes=volumes,

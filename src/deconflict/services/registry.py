@@ -186,16 +186,23 @@ def _partners(tx: Transaction, party_id: str) -> list[str]:
     return [a.other(party_id) for a in tx.agreements.active_of_party(party_id)]
 
 
-def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
+def visible_zone(tx: Transaction, party_id: str, zone_id: str) -> Zone | None:
+    """The zone if `party_id` may see it (its own, an active partner's, any restricted
+    zone), else None: the one rule for reading a zone, its name included."""
     zone = tx.zones.get(zone_id)
     if zone is None:
-        raise NotFound(f"no zone {zone_id}")
+        return None
     visible = (
-        zone.party_id == caller.party_id
+        zone.party_id == party_id
         or zone.kind is ZoneKind.RESTRICTED
-        or zone.party_id in _partners(tx, caller.party_id)
+        or zone.party_id in _partners(tx, party_id)
     )
-    if not visible:
+    return zone if visible else None
+
+
+def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
+    zone = visible_zone(tx, caller.party_id, zone_id)
+    if zone is None:
         raise NotFound(f"no zone {zone_id}")
     return zone
 

@@ -27,7 +27,7 @@ class SubscriptionCreate:
     webhook_url: str | None
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, ctx: ServiceContext) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput.at(("webhook_url",), "a webhook URL is an absolute http(s) URL")
@@ -35,6 +35,9 @@ def _check_url(url: str) -> None:
         raise InvalidInput.at(
             ("webhook_url",), "put no credentials in a webhook URL; verify the signature"
         )
+    refusal = ctx.webhook_targets.refusal(url)
+    if refusal is not None:
+        raise InvalidInput.at(("webhook_url",), refusal)
 
 
 def create_subscription(
@@ -50,9 +53,11 @@ def create_subscription(
     except InvalidInput as e:  # located under `footprint`: the request calls it `area`
         raise InvalidInput([(("area", *loc[1:]), msg) for loc, msg in e.problems]) from None
     if command.webhook_url is not None:
-        _check_url(command.webhook_url)
+        _check_url(command.webhook_url, ctx)
 
     def work(tx: Transaction) -> Subscription:
+        if tx.parties.get(caller.party_id) is None:
+            raise StateConflict(f"the caller's party {caller.party_id} is not registered")
         if len(tx.subscriptions.of_party(caller.party_id)) >= MAX_SUBSCRIPTIONS_PER_PARTY:
             raise StateConflict(
                 f"a party holds at most {MAX_SUBSCRIPTIONS_PER_PARTY} subscriptions"

@@ -199,6 +199,22 @@ def test_garbage_is_refused_with_a_reason(token: str) -> None:
     assert len(refused(verifier(), token)) > len("invalid bearer token: ")
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        "a.b.c",
+        "",
+        "t7e3.x.y",  # base64url of bytes that are not UTF-8
+        b64(b"\xb7\xff") + "." + b64(b"{}") + ".c2ln",
+        b64(b'{"alg": "ES256"}') + "." + b64(b"[not json") + ".c2ln",
+    ],
+    ids=repr,
+)
+def test_a_token_that_is_no_jwt_at_all_is_refused_in_plain_words(token: str) -> None:
+    assert "the bearer token is not a JWT" in refused(verifier(), token)
+
+
 # ---- registered claims --------------------------------------------------------------
 
 
@@ -214,13 +230,26 @@ def test_garbage_is_refused_with_a_reason(token: str) -> None:
         pytest.param({"iss": None}, '"iss"', id="no-issuer"),
         pytest.param({"aud": None}, '"aud"', id="no-audience"),
         pytest.param({"sub": None}, '"sub"', id="no-subject"),
+        pytest.param({"sub": ""}, "'sub'", id="empty-subject"),
+        pytest.param({"sub": "   "}, "'sub'", id="blank-subject"),
+        pytest.param({"sub": "a\u0000b"}, "'sub'", id="subject-with-nul"),
+        pytest.param({"exp": "9999999999"}, "'exp' must be a number", id="exp-a-numeric-string"),
+        pytest.param({"exp": "soon"}, "(exp) must be an integer", id="exp-a-word"),
+        pytest.param({"exp": True}, "Signature has expired", id="exp-a-boolean"),
+        pytest.param({"exp": [1]}, "(exp) must be an integer", id="exp-a-list"),
+        pytest.param({"nbf": "0"}, "'nbf' must be a number", id="nbf-a-string"),
+        pytest.param({"iat": "0"}, "'iat' must be a number", id="iat-a-string"),
     ],
 )
 def test_a_token_with_a_bad_registered_claim_is_refused(
     changes: dict[str, Any], reason: str
 ) -> None:
     now = int(time.time())
-    times = {k: now + v for k, v in changes.items() if k in ("exp", "nbf", "iat") and v}
+    times = {
+        k: now + v
+        for k, v in changes.items()
+        if k in ("exp", "nbf", "iat") and isinstance(v, int) and not isinstance(v, bool) and v
+    }
     token = sign(rsa_key(), **(changes | times))
     assert reason in refused(verifier(), token)
 

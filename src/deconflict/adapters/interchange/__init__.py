@@ -15,6 +15,7 @@ from typing import Any
 from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import Zone
 from deconflict.domain.operation import Operation
+from deconflict.domain.text import NUL_MESSAGE, nul_location
 from deconflict.services.interchange import ZoneFile
 
 from . import ed269, geojson, kml
@@ -37,7 +38,10 @@ def read_zones(data: bytes, fmt: str | None = None) -> ZoneFile:
     if fmt is not None and fmt != found:
         raise InvalidInput.at((), f"the file is {found}, not {fmt}")
     if found == "kml":
-        return kml.read(data)
+        return kml.read(data)  # XML cannot hold a NUL: the parser refuses it
+    nul_at = nul_location(doc)
+    if nul_at is not None:
+        raise InvalidInput.at(nul_at, NUL_MESSAGE)
     if found == "geojson":
         return geojson.read(doc)
     return ed269.read(doc)

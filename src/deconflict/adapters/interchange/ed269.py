@@ -29,7 +29,7 @@ none), and the attributes kept from the import.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from deconflict.domain.errors import InvalidInput, Loc
@@ -44,6 +44,9 @@ _HANDLED = frozenset({"identifier", "name", "restriction", "applicability", "geo
 _DAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
 #: A daily schedule is expanded over at most this many days.
 _MAX_SCHEDULE_DAYS = 20 * 366
+#: Expanding a schedule reaches a day before its bounds and a day after, in offsets of up
+#: to 14 h: bounds closer than this to year 1 or to the end of year 9999 do not fit.
+_SCHEDULE_MARGIN = timedelta(days=3)
 
 
 def looks_like(doc: Any) -> bool:
@@ -196,6 +199,10 @@ def _period(raw: Any, loc: Loc) -> list[TimeWindow]:
             "a daily schedule without both startDateTime and endDateTime repeats without "
             "end: it cannot be expanded into active periods",
         )
+    if start - ALWAYS.start < _SCHEDULE_MARGIN:
+        c.bad((*loc, "startDateTime"), "a daily schedule must start after 0001-01-03")
+    if datetime.max.replace(tzinfo=UTC) - end < _SCHEDULE_MARGIN:
+        c.bad((*loc, "endDateTime"), "a daily schedule must end before 9999-12-29")
     bounds = c.window(start, end, (*loc, "endDateTime"))
     out: list[TimeWindow] = []
     for k, daily in enumerate(days):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +22,9 @@ from . import schemas as s
 from .deps import ContainerDep
 from .docs import DOCS_PATHS, mount_docs
 from .errors import BodyLimit, install_error_handlers
+from .guards import refuse_nul
 from .headers import SecurityHeaders
+from .openapi import install_openapi
 from .ratelimit import WriteRateLimit, buckets_for
 from .routes import events, interchange, operations, registry, reviews
 from .ui import mount_ui, page_policy
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         docs_url=None,  # mount_docs: Swagger UI from the vendored copy
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.container = container
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(interchange.router, responses=ERRORS)
     mount_ui(app, settings)
     mount_docs(app)
+    install_openapi(app, settings)
 
     @app.get("/healthz", tags=["health"])
     def healthz(c: ContainerDep) -> s.Health:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.adapters.tokens import InvalidToken
@@ -62,10 +63,35 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return items
 
 
+def _body_problem(request: Request, exc: RequestValidationError) -> dict[str, Any] | None:
+    """One plain problem for a body that is not JSON at all, instead of what Pydantic
+    makes of it: malformed JSON, with its line and column; a body sent without a JSON
+    content type (FastAPI then hands over bytes, "not a valid dictionary")."""
+    for e in exc.errors():
+        if e.get("type") == "json_invalid" and isinstance(exc.body, str):
+            position = e["loc"][-1] if isinstance(e["loc"][-1], int) else 0
+            line = exc.body.count("\n", 0, position) + 1
+            column = position - (exc.body.rfind("\n", 0, position) + 1) + 1
+            reason = e.get("ctx", {}).get("error", "invalid")
+            return {
+                "loc": ["body"],
+                "msg": f"the body is not valid JSON: {reason} at line {line}, column {column}",
+            }
+    if isinstance(exc.body, bytes):
+        sent = request.headers.get("content-type") or "none"
+        return {
+            "loc": ["body"],
+            "msg": f"the body must be JSON, sent with content-type: application/json "
+            f"(content-type sent: {sent})",
+        }
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        items = _validation_items(exc)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        plain = _body_problem(request, exc)
+        items = [plain] if plain is not None else _validation_items(exc)
         return JSONResponse(
             status_code=422,
             content=_body(f"invalid request: {len(items)} problem(s)", items),
@@ -113,10 +139,41 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=409, content=_body(str(exc), **{**check, "refused": True}))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse(status_code=400, content=_body(UNREADABLE, unreadable(exc)))
         return JSONResponse(
-            status_code=exc.status_code, content=_body(str(exc.detail)), headers=exc.headers
+            status_code=exc.status_code, content=_body(str(exc.detail)), headers=headers
         )
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path: a path is often served by
+    several routes (GET and POST /v1/zones), and the one that refused knows only its own."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+UNREADABLE = "the body cannot be read: send JSON text (UTF-8) with content-type: application/json"
+
+
+def unreadable(exc: StarletteHTTPException) -> list[dict[str, Any]]:
+    """Where FastAPI failed to read a body (it says only "There was an error parsing
+    the body"): a byte that is not UTF-8, or JSON nested too deep."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return [{"loc": ["body"], "msg": f"byte {cause.start} is not UTF-8 text"}]
+    return [{"loc": ["body"], "msg": "not JSON this server can read"}]
 
 
 class BodyLimit:

@@ -13,19 +13,35 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
     Tag,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
-AltitudeM = Annotated[float, Field(ge=-8000, le=100000)]
+
+def _json_number(value: Any) -> Any:
+    """Numbers are JSON numbers: Pydantic would read `true` as 1 and "5" as 5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "number_type", "Input should be a valid number (a JSON number, not a string or boolean)"
+        )
+    return value
+
+
+#: A JSON number (not a boolean, not a string holding one); `Integer` one that is whole.
+Number = Annotated[float, BeforeValidator(_json_number)]
+Integer = Annotated[int, BeforeValidator(_json_number)]
+Latitude = Annotated[Number, Field(ge=-90, le=90)]
+Longitude = Annotated[Number, Field(ge=-180, le=180)]
+AltitudeM = Annotated[Number, Field(ge=-8000, le=100000)]
 #: Bounded so that no arithmetic on it overflows (half the Earth's circumference).
-RadiusM = Annotated[float, Field(gt=0, le=20_000_000)]
+RadiusM = Annotated[Number, Field(gt=0, le=20_000_000)]
 ReferenceName = Literal["W84"]
 
 
@@ -49,12 +65,17 @@ class LatLngPoint(Strict):
     lng: Longitude
 
 
+#: A ring of vertices: the schema says how few make a polygon; the domain refuses fewer
+#: (with a message that counts distinct vertices).
+Ring = Annotated[list["LatLngPoint"], Field(json_schema_extra={"minItems": 3})]
+
+
 class PolygonFootprint(Strict):
     type: Literal["polygon"]
-    vertices: list[LatLngPoint] = Field(
+    vertices: Ring = Field(
         description="Outer ring, unclosed or closed; edges are the shortest path between vertices"
     )
-    holes: list[list[LatLngPoint]] = Field(default_factory=list)
+    holes: list[Ring] = Field(default_factory=list)
 
 
 class CircleFootprint(Strict):
@@ -131,14 +152,20 @@ class F3548Volume4D(Strict):
 
 class GeoJSONPolygon(Strict):
     type: Literal["Polygon"]
-    coordinates: list[list[list[float]]] = Field(
-        description="Rings of [lng, lat] positions, each closed (first = last)"
+    coordinates: list[
+        Annotated[
+            list[Annotated[list[Number], Field(json_schema_extra={"minItems": 2})]],
+            Field(json_schema_extra={"minItems": 4}),
+        ]
+    ] = Field(
+        description="Rings of [lng, lat] positions, each closed (first = last)",
+        json_schema_extra={"minItems": 1},
     )
 
 
 class GeoJSONPoint(Strict):
     type: Literal["Point"]
-    coordinates: list[float]
+    coordinates: Annotated[list[Number], Field(json_schema_extra={"minItems": 2})]
 
 
 class GeoJSONVolumeProperties(BaseModel):
@@ -198,9 +225,9 @@ class PartyPublic(BaseModel):
 
 
 class SeparationSchema(Strict):
-    horizontal_m: float = Field(ge=0, le=100_000)
-    vertical_m: float = Field(ge=0, le=10_000)
-    time_s: float = Field(ge=0, le=7 * 86400)
+    horizontal_m: Number = Field(ge=0, le=100_000)
+    vertical_m: Number = Field(ge=0, le=10_000)
+    time_s: Number = Field(ge=0, le=7 * 86400)
 
 
 class AgreementCreate(Strict):
@@ -309,7 +336,7 @@ class CheckPublic(BaseModel):
 
 class OperationCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
-    priority: int = Field(0, ge=0, le=100)
+    priority: Integer = Field(0, ge=0, le=100)
     volumes: VolumeList
 
 
@@ -366,19 +393,19 @@ class StageSchema(Strict):
     rule: Literal["any", "all"] = Field(
         "any", description="any: one decision closes the stage; all: every role decides"
     )
-    deadline_s: float | None = Field(None, gt=0, le=90 * 86400)
+    deadline_s: Number | None = Field(None, gt=0, le=90 * 86400)
     on_deadline: Literal["escalate", "approve", "reject"] = "escalate"
 
 
 class AutoApprovalSchema(Strict):
     name: str = Field(min_length=1, max_length=100)
-    max_altitude_m: float | None = Field(None, ge=-8000, le=100000)
-    outside_hours_utc: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+    max_altitude_m: Number | None = Field(None, ge=-8000, le=100000)
+    outside_hours_utc: list[Annotated[list[Integer], Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
         max_length=24,
         description="[from_hour, to_hour) spans of each UTC day",
     )
-    without_own_conflicts: bool = False
+    without_own_conflicts: StrictBool = False
 
 
 class ReviewChainSchema(Strict):

@@ -23,6 +23,7 @@ from deconflict.domain.errors import InvalidInput
 from deconflict.services import interchange as exchange
 
 from ..deps import CallerDep, CtxDep, UowDep
+from ..schemas import ErrorPublic
 
 router = APIRouter(prefix="/v1", tags=["interchange"])
 
@@ -104,7 +105,12 @@ _BODY: dict[str, Any] = {
 }
 
 
-@router.post("/zones:import", openapi_extra=_BODY, response_model=ImportPlanPublic)
+@router.post(
+    "/zones:import",
+    openapi_extra=_BODY,
+    response_model=ImportPlanPublic,
+    responses={415: {"model": ErrorPublic, "description": "Not one of the file types read"}},
+)
 async def import_zones(
     request: Request,
     uow: UowDep,
