@@ -63,6 +63,7 @@ from deconflict.services.ports import (
     AgreementRepository,
     AuditRepository,
     ClaimedDelivery,
+    F3548Repository,
     NoticeRepository,
     OperationRepository,
     OutboxRepository,
@@ -78,6 +79,7 @@ from deconflict.services.ports import (
 from . import codec
 from . import tables as t
 from .cells import cover, cover_many
+from .sql_f3548 import SqlF3548
 
 T = TypeVar("T")
 
@@ -1169,6 +1171,7 @@ class SqlTransaction:
         self.subscriptions: SubscriptionRepository = SqlSubscriptions(conn)
         self.outbox: OutboxRepository = SqlOutbox(conn)
         self.audit: AuditRepository = SqlAudit(conn)
+        self.f3548: F3548Repository = SqlF3548(conn, frames)
 
 
 def _retryable(error: DBAPIError) -> bool:

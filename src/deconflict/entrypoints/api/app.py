@@ -22,6 +22,8 @@ from ..worker import Dispatcher
 from . import schemas as s
 from .deps import ContainerDep
 from .errors import BodyLimit, install_error_handlers
+from .f3548.errors import install_f3548_error_handlers
+from .f3548.routes import router as f3548_router
 from .headers import SecurityHeaders
 from .ratelimit import WriteRateLimit, buckets_for
 from .routes import events, interchange, operations, registry, reviews
@@ -95,9 +97,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         page_policies={"/": page_policy(settings)},
     )
     install_error_handlers(app)
+    install_f3548_error_handlers(app)
     for routes in (registry, operations, reviews, events):
         app.include_router(routes.router, responses=ERRORS)
     app.include_router(interchange.router, responses=ERRORS)
+    app.include_router(f3548_router)
     mount_ui(app, settings)
 
     @app.get("/healthz", tags=["health"])
