@@ -74,7 +74,8 @@ def dss(database_url: str, tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> Iterat
     container.close()
 
 
-def sign(key: rsa.RSAPrivateKey, sub: str, scope: str, **claims: Any) -> str:
+def sign(key: rsa.RSAPrivateKey, sub: str, scope: str | None, **claims: Any) -> str:
+    """An RS256 token of the authority, without `kid`; claims given as None are left out."""
     now = int(time.time())
     body = {
         "iss": ISSUER,
@@ -85,7 +86,7 @@ def sign(key: rsa.RSAPrivateKey, sub: str, scope: str, **claims: Any) -> str:
         "jti": uuid.uuid4().hex,
         **claims,
     }
-    return jwt.encode(body, key, algorithm="RS256")
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256")
 
 
 @pytest.fixture
