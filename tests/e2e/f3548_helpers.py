@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
@@ -151,3 +152,13 @@ def intent(
 
 def place() -> tuple[float, float]:
     return spot()
+
+
+def message(response: Response, status: int) -> str:
+    """The standard's ErrorResponse of `response`, checked to have `status`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message"}, body
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    return str(body["message"])

@@ -26,6 +26,7 @@ from .f3548_helpers import (
     Token,
     dss_settings,
     intent,
+    message,
     new_id,
     place,
     sign,
@@ -34,14 +35,6 @@ from .f3548_helpers import (
 )
 
 OIR = "/dss/v1/operational_intent_references"
-
-
-def message(response: object, status: int) -> str:
-    assert getattr(response, "status_code") == status, getattr(response, "text")  # noqa: B009
-    body = response.json()  # type: ignore[attr-defined]
-    assert set(body) == {"message"}, body
-    assert isinstance(body["message"], str) and body["message"]
-    return str(body["message"])
 
 
 def test_healthy_answers_without_a_token(dss: TestClient) -> None:
