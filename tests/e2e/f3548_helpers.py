@@ -162,3 +162,26 @@ def message(response: Response, status: int) -> str:
     assert isinstance(body["message"], str)
     assert body["message"]
     return str(body["message"])
+
+
+@pytest.fixture
+def native(rsa_key: rsa.RSAPrivateKey) -> Callable[..., dict[str, str]]:
+    """`native(party_id, role...)`: headers with a token of the authority for /v1."""
+
+    def headers(party_id: str, *roles: str) -> dict[str, str]:
+        bearer = sign(rsa_key, f"person-{party_id}", None, party=party_id, roles=list(roles))
+        return {"Authorization": f"Bearer {bearer}"}
+
+    return headers
+
+
+def party_for(client: TestClient, native: Callable[..., dict[str, str]], *subjects: str) -> str:
+    """Registers a party that the USS `subjects` act for; returns its id."""
+    response = client.post(
+        "/v1/parties",
+        json={"name": f"party-{uuid.uuid4().hex[:8]}", "f3548_subjects": list(subjects)},
+        headers=native("root", "admin"),
+    )
+    assert response.status_code == 201, response.text
+    party_id: str = response.json()["id"]
+    return party_id

@@ -1,0 +1,58 @@
+"""One store for both APIs: the native conflict check sees F3548 intents; an intent
+entering a coordination partner's review zone is accepted and the partner is told."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from .f3548_helpers import SC, Token, intent, new_id, party_for, place, uss, volume
+from .helpers import zone
+
+OIR = "/dss/v1/operational_intent_references"
+Native = Callable[..., dict[str, str]]
+
+
+def test_the_native_check_meets_an_f3548_intent_as_another_partys_operation(
+    dss: TestClient, token: Token, native: Native
+) -> None:
+    lat, lng = place()
+    created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(uss(), SC))
+    assert created.status_code == 201, created.text
+    ref = created.json()["operational_intent_reference"]
+    party = party_for(dss, native)
+    plan = volume(lat + 0.002, lng + 0.002)
+    plan["time_start"], plan["time_end"] = ref["time_start"], ref["time_end"]
+    checked = dss.post("/v1/checks", json={"volumes": [plan]}, headers=native(party, "submitter"))
+    assert checked.status_code == 200, checked.text
+    assert [c["with"]["type"] for c in checked.json()["conflicts"]] == ["operation"]
+    assert checked.json()["conflicts"][0]["with"]["id"] is None  # need-to-know
+
+
+def test_an_intent_in_a_partners_review_zone_is_accepted_and_the_partner_gets_a_notice(
+    dss: TestClient, token: Token, native: Native
+) -> None:
+    me = uss()
+    mine = party_for(dss, native, me)
+    partner = party_for(dss, native)
+    proposed = dss.post(
+        "/v1/agreements",
+        json={"kind": "coordination", "partner_party_id": partner},
+        headers=native(mine, "admin"),
+    )
+    assert proposed.status_code == 201, proposed.text
+    accepted = dss.post(
+        f"/v1/agreements/{proposed.json()['id']}/accept", headers=native(partner, "admin")
+    )
+    assert accepted.status_code == 200, accepted.text
+    lat, lng = place()
+    made = dss.post("/v1/zones", json=zone("review", lat, lng), headers=native(partner, "admin"))
+    assert made.status_code == 201, made.text
+
+    created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
+    assert created.status_code == 201, created.text
+    assert created.json()["operational_intent_reference"]["state"] == "Accepted"
+    notices = dss.get("/v1/notices", headers=native(partner, "reviewer")).json()
+    assert [(n["kind"], n["zone_id"]) for n in notices] == [("entry", made.json()["id"])]
+    assert dss.get("/v1/reviews", headers=native(partner, "reviewer")).json() == []
