@@ -4,7 +4,7 @@ refused. Requests are `...Create`, responses `...Public`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -107,13 +107,23 @@ class AvailabilityCreate(Dss):
     availability: AvailabilityName
 
 
-class ReportCreate(BaseModel):
+class ExchangeRecordCreate(BaseModel):
+    """ExchangeRecord: its required fields are checked, the rest is kept as sent."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    url: str
+    method: str
+    recorder_role: Literal["Client", "Server"]
+    request_time: Time
+    request_source: str
+
+
+class ReportCreate(Dss):
     """ErrorReport: archived as sent."""
 
-    model_config = ConfigDict(extra="allow")
-
     report_id: str | None = Field(None, max_length=128)
-    exchange: dict[str, Any]
+    exchange: ExchangeRecordCreate
 
 
 # ---- responses ------------------------------------------------------------------------
