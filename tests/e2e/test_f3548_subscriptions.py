@@ -73,7 +73,8 @@ def test_a_subscription_is_created_read_queried_updated_by_version_and_deleted(
     }
 
     body = subscription(lat, lng, notify_for_constraints=True)
-    assert dss.put(f"{SUB}/{sub['id']}", json=body, headers=token(uss(), SC, CP)).status_code == 409
+    message(dss.put(f"{SUB}/{sub['id']}", json=body, headers=token(uss(), SC, CP)), 403)
+    message(dss.put(f"{SUB}/{sub['id']}", json=subscription(lat, lng), headers=me), 409)
     updated = dss.put(
         f"{SUB}/{sub['id']}/{sub['version']}", json=body, headers=token(uss(), SC, CP)
     )

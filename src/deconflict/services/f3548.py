@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, replace
 
 from deconflict.domain.assessment import (
     Assessment,
     ConflictKind,
     NoticeTarget,
-    Relations,
     VolumeFrame,
-    assess,
 )
 from deconflict.domain.conflicts import Separation, volume_within, volumes_conflict
 from deconflict.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
@@ -54,7 +53,7 @@ from .audit import record
 from .context import ServiceContext
 from .events import emit
 from .notices import issue_notices, withdrawal_notices
-from .operations import operation_payload
+from .operations import _assess, operation_payload
 from .ports import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -362,12 +361,7 @@ def _native_assessment(
     nothing is refused or sent to review (the key check is the F3548 consistency
     rule); a coordination partner whose review zone it enters gets a notice instead,
     like a deconfliction partner whose notify zone it enters."""
-    agreements = tx.agreements.active_of_party(party_id)
-    relations = Relations.of(party_id, agreements, ctx.default_separation)
-    reach = relations.widest_separation()
-    zones = tx.zones.candidates(volumes, reach, list(relations.agreements))
-    operations = tx.operations.candidates(volumes, reach, party_id)
-    assessment = assess(volumes, relations, zones, operations, ctx.frames)
+    assessment = _assess(tx, ctx, party_id, volumes)
     by_party = {r.party_id: r.agreement_id for r in assessment.required_reviews}
     reviews = tuple(
         NoticeTarget(
@@ -425,14 +419,7 @@ def _store_operation(
         record(tx, ctx, caller, "operation.submitted", operation, operation.id)
         kind = EventType.OPERATION_CREATED
     else:
-        before = Operation(
-            operation.id,
-            operation.party_id,
-            operation.name,
-            operation.priority,
-            operation.created_at,
-            list(operation.versions),
-        )
+        before = deepcopy(operation)
         operation.add_version(replace(version, number=len(operation.versions) + 1))
         tx.operations.save(operation)
         record(tx, ctx, caller, "operation.version", operation, operation.id, before=before)
@@ -541,14 +528,7 @@ def delete_intent(
         caller = caller_of(manager)
         operation = tx.operations.get(old.operation_id)
         if operation is not None and operation.counts:
-            before = Operation(
-                operation.id,
-                operation.party_id,
-                operation.name,
-                operation.priority,
-                operation.created_at,
-                list(operation.versions),
-            )
+            before = deepcopy(operation)
             operation.withdraw()
             tx.operations.save(operation)
             withdrawal_notices(tx, ctx, caller, operation)
@@ -773,7 +753,8 @@ def _check_subscription_command(
     window = command.volume.time
     if window.end <= ctx.clock():
         raise InvalidInput.at(("extents", "time_end"), "ends in the past")
-    if window.end - window.start > MAX_SUBSCRIPTION_DURATION:
+    # What lies before now cannot be notified of: only the part ahead counts.
+    if window.end - max(window.start, ctx.clock()) > MAX_SUBSCRIPTION_DURATION:
         raise InvalidInput.at(
             ("extents", "time_end"),
             f"a subscription lasts at most {MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:g} h",
@@ -807,6 +788,7 @@ def put_subscription(
     def work(tx: Transaction) -> SubscriptionChange:
         old = tx.f3548.get_subscription(subscription_id)
         if version is None and old is not None:
+            _own_subscription(tx, manager, subscription_id)  # another manager's: 403
             raise StateConflict(f"the subscription {subscription_id} exists already")
         if version is not None:
             old = _own_subscription(tx, manager, subscription_id)
