@@ -753,8 +753,7 @@ def _check_subscription_command(
     window = command.volume.time
     if window.end <= ctx.clock():
         raise InvalidInput.at(("extents", "time_end"), "ends in the past")
-    # What lies before now cannot be notified of: only the part ahead counts.
-    if window.end - max(window.start, ctx.clock()) > MAX_SUBSCRIPTION_DURATION:
+    if window.end - window.start > MAX_SUBSCRIPTION_DURATION:
         raise InvalidInput.at(
             ("extents", "time_end"),
             f"a subscription lasts at most {MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:g} h",
