@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from deconflict.domain.assessment import (
     Assessment,
@@ -113,7 +114,7 @@ def validate_extents(
     extents: Sequence[Volume4D],
     *,
     max_vertices: int,
-    horizon_days: float,
+    horizon: timedelta,
 ) -> None:
     """Raises InvalidInput (located at `extents.<i>`) unless each extent is a valid
     shape within the standard's vertex and area limits, ends after now, and starts
@@ -130,11 +131,11 @@ def validate_extents(
             problems.extend(e.prefixed(("extents", i, "volume")).problems)
         if volume.time.end <= now:
             problems.append((("extents", i, "time_end"), "ends in the past"))
-        if (volume.time.start - now).total_seconds() > horizon_days * 86400:
+        if volume.time.start - now > horizon:
             problems.append(
                 (
                     ("extents", i, "time_start"),
-                    f"starts more than {horizon_days:g} days ahead (the planning horizon)",
+                    f"starts more than {horizon.days} days ahead (the planning horizon)",
                 )
             )
     if problems:
@@ -447,7 +448,7 @@ def put_intent(
         ctx,
         command.extents,
         max_vertices=OI_MAX_VERTICES,
-        horizon_days=OI_MAX_PLAN_HORIZON.total_seconds() / 86400,
+        horizon=OI_MAX_PLAN_HORIZON,
     )
     _check_intent_command(manager, ovn, command)
 
@@ -625,7 +626,7 @@ def put_constraint(
         ctx,
         command.extents,
         max_vertices=CSTR_MAX_VERTICES,
-        horizon_days=CSTR_MAX_PLAN_HORIZON.total_seconds() / 86400,
+        horizon=CSTR_MAX_PLAN_HORIZON,
     )
 
     def work(tx: Transaction) -> ConstraintChange:
