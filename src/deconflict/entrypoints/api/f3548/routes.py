@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
 
 from deconflict.adapters.tokens import InvalidToken
 from deconflict.domain.errors import Forbidden
@@ -107,7 +108,8 @@ router = APIRouter(prefix="/dss/v1", tags=["ASTM F3548-21 DSS"], responses=ERROR
 @router.get("/healthy", response_class=PlainTextResponse)
 def healthy(container: ContainerDep) -> str:
     """Liveness of the DSS API (no token needed): `ok` once the database answers."""
-    container.uow.run(lambda tx: tx.f3548.availability(""), write=False)
+    with container.uow.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
     return "ok"
 
 
