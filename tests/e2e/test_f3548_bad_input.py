@@ -126,3 +126,13 @@ def test_the_native_api_keeps_its_own_error_shape(
     response = dss.post("/v1/checks", json={"volumes": []}, headers=native("p", "submitter"))
     error_body(response, 422)
     assert error_body(dss.get("/v1/operations"), 401)["detail"]
+
+
+def test_an_oversized_body_is_413_in_the_standards_shape(dss: TestClient, token: Token) -> None:
+    body = b'{"extents": [' + b" " * 1_100_000 + b"]}"
+    response = dss.put(
+        f"{OIR}/{new_id()}",
+        content=body,
+        headers={**token(uss(), SC), "content-type": "application/json"},
+    )
+    assert "exceeds" in message(response, 413)
