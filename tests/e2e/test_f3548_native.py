@@ -7,11 +7,22 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from .f3548_helpers import SC, Token, intent, new_id, party_for, place, uss, volume
+from .f3548_helpers import SC, Json, Token, intent, new_id, party_for, place, uss, volume
 from .helpers import zone
 
 OIR = "/dss/v1/operational_intent_references"
 Native = Callable[..., dict[str, str]]
+
+
+def as_native(plan: Json) -> Json:
+    """The same volume in the native API's shape."""
+    return {
+        "footprint": {"type": "polygon", "vertices": plan["volume"]["outline_polygon"]["vertices"]},
+        "altitude_lower_m": plan["volume"]["altitude_lower"]["value"],
+        "altitude_upper_m": plan["volume"]["altitude_upper"]["value"],
+        "time_start": plan["time_start"]["value"],
+        "time_end": plan["time_end"]["value"],
+    }
 
 
 def test_the_native_check_meets_an_f3548_intent_as_another_partys_operation(
@@ -56,3 +67,53 @@ def test_an_intent_in_a_partners_review_zone_is_accepted_and_the_partner_gets_a_
     notices = dss.get("/v1/notices", headers=native(partner, "reviewer")).json()
     assert [(n["kind"], n["zone_id"]) for n in notices] == [("entry", made.json()["id"])]
     assert dss.get("/v1/reviews", headers=native(partner, "reviewer")).json() == []
+
+
+def test_another_partys_native_operation_refuses_an_intent_no_key_can_clear(
+    dss: TestClient, token: Token, native: Native
+) -> None:
+    lat, lng = place()
+    native_volume = as_native(volume(lat, lng))
+    owner = party_for(dss, native)
+    submitted = dss.post(
+        "/v1/operations",
+        json={"name": "Survey", "priority": 0, "volumes": [native_volume]},
+        headers=native(owner, "submitter"),
+    )
+    assert submitted.status_code == 201, submitted.text
+
+    refused = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(uss(), SC))
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["missing_operational_intents"] == []
+    assert "native API" in body["message"]
+    assert submitted.json()["id"] not in refused.text  # need-to-know: not named
+
+    me = uss()
+    party_for(dss, native, me)
+    own_party = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
+    assert own_party.status_code == 409  # another party's operation still
+
+    withdrawn = dss.post(
+        f"/v1/operations/{submitted.json()['id']}/withdraw", headers=native(owner, "submitter")
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
+    assert created.status_code == 201, created.text
+
+
+def test_a_partys_own_native_operation_does_not_refuse_its_uss(
+    dss: TestClient, token: Token, native: Native
+) -> None:
+    me = uss()
+    party = party_for(dss, native, me)
+    lat, lng = place()
+    native_volume = as_native(volume(lat, lng))
+    submitted = dss.post(
+        "/v1/operations",
+        json={"name": "Survey", "priority": 0, "volumes": [native_volume]},
+        headers=native(party, "submitter"),
+    )
+    assert submitted.status_code == 201, submitted.text
+    created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
+    assert created.status_code == 201, created.text

@@ -185,13 +185,24 @@ class UssDown(DomainError):
 
 
 class MissingOvns(DomainError):
-    """The key lacks the OVNs of these intersecting references (HTTP 409)."""
+    """The key lacks the OVNs of these intersecting references (HTTP 409); `native`
+    counts the operations of other parties, planned through the native API, that the
+    extents meet: they have no OVN a key could hold, and are not named (need-to-know)."""
 
     def __init__(
-        self, intents: tuple[IntentRef, ...], constraints: tuple[ConstraintRef, ...]
+        self,
+        intents: tuple[IntentRef, ...],
+        constraints: tuple[ConstraintRef, ...],
+        native: int = 0,
     ) -> None:
         self.intents = intents
         self.constraints = constraints
-        super().__init__(
-            "Current OVNs not provided for one or more OperationalIntents or Constraints"
-        )
+        self.native = native
+        message = "Current OVNs not provided for one or more OperationalIntents or Constraints"
+        if native:
+            message = (
+                f"{message if intents or constraints else 'Airspace conflict'}; the extents "
+                f"also meet {native} operation(s) planned through deconflict's native API, "
+                "which no key can cover: plan around them"
+            )
+        super().__init__(message)

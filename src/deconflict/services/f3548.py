@@ -334,25 +334,37 @@ def _attached_subscription(
 def _missing(
     tx: Transaction,
     ctx: ServiceContext,
+    manager: Manager,
     intent_id: str,
     command: IntentCommand,
     subscription: DssSubscription | None,
 ) -> None:
     """The key check: raises MissingOvns unless the key holds the OVN of every other
     Accepted or Activated intent meeting the extents, and (when the intent's
-    subscription is notified of constraints) of every constraint meeting them."""
+    subscription is notified of constraints) of every constraint meeting them. Counting
+    operations of other parties submitted through the native API that the extents meet
+    refuse the write too: the same candidates, one consistency model."""
+    candidates = tx.operations.candidates(command.extents, TOUCHING, "")
+    meeting = [c for c in candidates if _meet(ctx, command.extents, c.volumes)]
+    backed = {i.operation_id: i for i in tx.f3548.intents_of_operations([c.id for c in meeting])}
     intents = tuple(
-        i
-        for i in intents_in(tx, ctx, command.extents)
-        if i.id != intent_id and i.state.requires_key and i.ovn not in command.key
+        sorted(
+            (
+                i
+                for i in backed.values()
+                if i.id != intent_id and i.state.requires_key and i.ovn not in command.key
+            ),
+            key=lambda i: (i.updated_at, i.id),
+        )
     )
+    native = sum(1 for c in meeting if c.id not in backed and c.party_id != manager.party_id)
     constraints: tuple[ConstraintRef, ...] = ()
     if subscription is not None and subscription.notify_for_constraints:
         constraints = tuple(
             c for c in constraints_in(tx, ctx, command.extents) if c.ovn not in command.key
         )
-    if intents or constraints:
-        raise MissingOvns(intents, constraints)
+    if intents or constraints or native:
+        raise MissingOvns(intents, constraints, native)
 
 
 def _native_assessment(
@@ -473,7 +485,7 @@ def put_intent(
             previous = tx.f3548.get_subscription(old.subscription_id)
         subscription = _attached_subscription(tx, ctx, manager, intent_id, command, previous)
         if command.state.requires_key:
-            _missing(tx, ctx, intent_id, command, subscription)
+            _missing(tx, ctx, manager, intent_id, command, subscription)
         operation = _store_operation(tx, ctx, manager, intent_id, command, old)
         intent = IntentRef(
             id=intent_id,
