@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
@@ -27,6 +27,14 @@ from . import schemas as s
 _bearer = HTTPBearer(auto_error=False, description="An access token of the UTM authority")
 
 ScopeSets = tuple[frozenset[S], ...]
+#: Entity and subscription ids are UUIDs (the standard asks for version 4).
+EntityId = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description="A UUID",
+    ),
+]
 
 
 def _admit(*alternatives: tuple[S, ...]) -> Callable[..., Manager]:
@@ -164,7 +172,7 @@ def query_operational_intent_references(
     responses={404: {"model": s.ErrorResponsePublic}},
 )
 def get_operational_intent_reference(
-    entityid: str, manager: OirRead, container: ContainerDep
+    entityid: EntityId, manager: OirRead, container: ContainerDep
 ) -> s.GetOperationalIntentReferencePublic:
     """One operational intent reference (its OVN only for its manager)."""
     intent, availability = svc.get_intent(container.uow, c.entity_id(entityid, "entityid"))
@@ -174,7 +182,7 @@ def get_operational_intent_reference(
 
 
 def _put_intent(
-    entityid: str,
+    entityid: EntityId,
     ovn: str | None,
     body: s.OperationalIntentReferenceCreate,
     manager: Manager,
@@ -204,7 +212,7 @@ _PUT_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=_PUT_RESPONSES,
 )
 def create_operational_intent_reference(
-    entityid: str,
+    entityid: EntityId,
     body: s.OperationalIntentReferenceCreate,
     manager: OirWrite,
     request: Request,
@@ -221,7 +229,7 @@ def create_operational_intent_reference(
     responses=_PUT_RESPONSES,
 )
 def update_operational_intent_reference(
-    entityid: str,
+    entityid: EntityId,
     ovn: str,
     body: s.OperationalIntentReferenceCreate,
     manager: OirWrite,
@@ -239,7 +247,7 @@ def update_operational_intent_reference(
     responses={404: {"model": s.ErrorResponsePublic}, 409: {"model": s.ErrorResponsePublic}},
 )
 def delete_operational_intent_reference(
-    entityid: str, ovn: str, manager: OirRead, container: ContainerDep
+    entityid: EntityId, ovn: str, manager: OirRead, container: ContainerDep
 ) -> s.ChangeOperationalIntentReferencePublic:
     """Deletes an operational intent reference at its current OVN."""
     change = svc.delete_intent(
@@ -284,7 +292,7 @@ def query_constraint_references(
     responses={404: {"model": s.ErrorResponsePublic}},
 )
 def get_constraint_reference(
-    entityid: str, manager: CstrRead, container: ContainerDep
+    entityid: EntityId, manager: CstrRead, container: ContainerDep
 ) -> s.GetConstraintReferencePublic:
     """One constraint reference (its OVN only for its manager)."""
     constraint, availability = svc.get_constraint(container.uow, c.entity_id(entityid, "entityid"))
@@ -301,7 +309,7 @@ def get_constraint_reference(
     responses={409: {"model": s.ErrorResponsePublic}},
 )
 def create_constraint_reference(
-    entityid: str,
+    entityid: EntityId,
     body: s.ConstraintReferenceCreate,
     manager: CstrWrite,
     container: ContainerDep,
@@ -321,7 +329,7 @@ def create_constraint_reference(
     responses={404: {"model": s.ErrorResponsePublic}, 409: {"model": s.ErrorResponsePublic}},
 )
 def update_constraint_reference(
-    entityid: str,
+    entityid: EntityId,
     ovn: str,
     body: s.ConstraintReferenceCreate,
     manager: CstrWrite,
@@ -342,7 +350,7 @@ def update_constraint_reference(
     responses={404: {"model": s.ErrorResponsePublic}, 409: {"model": s.ErrorResponsePublic}},
 )
 def delete_constraint_reference(
-    entityid: str, ovn: str, manager: CstrWrite, container: ContainerDep
+    entityid: EntityId, ovn: str, manager: CstrWrite, container: ContainerDep
 ) -> s.ChangeConstraintReferencePublic:
     """Deletes a constraint reference at its current OVN."""
     change = svc.delete_constraint(
@@ -355,7 +363,7 @@ def delete_constraint_reference(
 
 
 def _put_subscription(
-    subscriptionid: str,
+    subscriptionid: EntityId,
     version: str | None,
     body: s.DssSubscriptionCreate,
     manager: Manager,
@@ -394,7 +402,7 @@ def query_subscriptions(
     responses={404: {"model": s.ErrorResponsePublic}},
 )
 def get_subscription(
-    subscriptionid: str, manager: Subscriber, container: ContainerDep
+    subscriptionid: EntityId, manager: Subscriber, container: ContainerDep
 ) -> s.GetSubscriptionPublic:
     """One of the caller's subscriptions."""
     found = svc.get_subscription(
@@ -410,7 +418,10 @@ def get_subscription(
     responses={409: {"model": s.ErrorResponsePublic}},
 )
 def create_subscription(
-    subscriptionid: str, body: s.DssSubscriptionCreate, manager: Subscriber, container: ContainerDep
+    subscriptionid: EntityId,
+    body: s.DssSubscriptionCreate,
+    manager: Subscriber,
+    container: ContainerDep,
 ) -> s.PutSubscriptionPublic:
     """Creates a subscription; answers with the references in its area."""
     return _put_subscription(subscriptionid, None, body, manager, container)
@@ -423,7 +434,7 @@ def create_subscription(
     responses={404: {"model": s.ErrorResponsePublic}, 409: {"model": s.ErrorResponsePublic}},
 )
 def update_subscription(
-    subscriptionid: str,
+    subscriptionid: EntityId,
     version: str,
     body: s.DssSubscriptionCreate,
     manager: Subscriber,
@@ -439,7 +450,7 @@ def update_subscription(
     responses={404: {"model": s.ErrorResponsePublic}, 409: {"model": s.ErrorResponsePublic}},
 )
 def delete_subscription(
-    subscriptionid: str, version: str, manager: Subscriber, container: ContainerDep
+    subscriptionid: EntityId, version: str, manager: Subscriber, container: ContainerDep
 ) -> s.GetSubscriptionPublic:
     """Deletes one of the caller's subscriptions at its current version."""
     found = svc.delete_subscription(
