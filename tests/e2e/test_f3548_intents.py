@@ -189,3 +189,31 @@ def test_an_intent_is_created_accepted_and_an_existing_id_is_a_conflict(
     )
     assert again.status_code == 409
     assert BASE_URL.startswith("https://")
+
+
+def test_an_area_of_interest_may_be_an_instant_at_one_height_or_unbounded(
+    dss: TestClient, token: Token
+) -> None:
+    headers = token(uss(), SC)
+    lat, lng = place()
+    ref = create(dss, headers, intent(volume(lat, lng, lower=50, upper=120)))
+    instant = volume(lat, lng, lower=80, upper=80, start=timedelta(minutes=30))
+    instant["time_end"] = instant["time_start"]
+    for area, found in (
+        (instant, [ref["id"]]),
+        (
+            {
+                **instant,
+                "volume": {
+                    **instant["volume"],
+                    "altitude_lower": {"value": 130, "reference": "W84", "units": "M"},
+                    "altitude_upper": {"value": 130, "reference": "W84", "units": "M"},
+                },
+            },
+            [],
+        ),
+        ({"volume": {"outline_polygon": instant["volume"]["outline_polygon"]}}, [ref["id"]]),
+    ):
+        response = dss.post(f"{OIR}/query", json={"area_of_interest": area}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert [r["id"] for r in response.json()["operational_intent_references"]] == found

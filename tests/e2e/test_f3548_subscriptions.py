@@ -58,6 +58,10 @@ def test_a_subscription_is_created_read_queried_updated_by_version_and_deleted(
     subject = uss()
     me = token(subject, SC)
     lat, lng = place()
+    elsewhere = subscription(lat + 1, lng)
+    created = dss.put(f"{SUB}/{new_id()}", json=elsewhere, headers=me).json()
+    assert created["operational_intent_references"] == []
+    assert "constraint_references" not in created  # not asked for
     sub = subscribe(dss, me, subscription(lat, lng))
     assert sub["notification_index"] == 0
     assert sub["implicit_subscription"] is False
@@ -83,6 +87,7 @@ def test_a_subscription_is_created_read_queried_updated_by_version_and_deleted(
     updated = dss.put(f"{SUB}/{sub['id']}/{sub['version']}", json=body, headers=mine)
     assert updated.status_code == 200, updated.text
     new = updated.json()["subscription"]
+    assert updated.json()["constraint_references"] == []
     assert new["version"] != sub["version"]
     assert new["notify_for_constraints"] is True
     stale = dss.delete(f"{SUB}/{sub['id']}/{sub['version']}", headers=me)

@@ -42,7 +42,10 @@ from . import schemas as s
 LOWEST_M, HIGHEST_M = -8000.0, 100000.0
 #: What an area of interest without a time bound stands for.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_S = 200 * 365 * 86400
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+#: What an instant or a single height of an area of interest stands for.
+LEAST_TIME = timedelta(microseconds=1)
+LEAST_M = 0.001
 #: The subscription id of an intent without one (Accepted intents need none).
 NULL_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
 
@@ -86,11 +89,13 @@ def from_f3548(
     bounded: bool,
     now: datetime,
     default_duration: timedelta | None = None,
+    area: bool = False,
 ) -> Volume4D:
     """A domain volume. `bounded`: times and altitudes are required (extents of
     intents and constraints). Otherwise an absent altitude is the standard's bound, an
     absent start is `now` (with `default_duration`, subscriptions) or open, an absent
-    end is start + `default_duration` or open."""
+    end is start + `default_duration` or open. An `area` of interest may be an instant
+    or a single height: it then stands for the least window or band around it."""
     v3 = v.volume
     footprint = _footprint(v3, (*loc, "volume"))
     missing = [
@@ -113,10 +118,14 @@ def from_f3548(
         start = now if default_duration is not None else EARLIEST
     if v.time_end is not None:
         end = v.time_end.value
-    elif default_duration is not None:
+    elif default_duration is not None and start < LATEST - default_duration:
         end = start + default_duration
     else:
-        end = start + timedelta(seconds=LATEST_S)
+        end = LATEST
+    if area and upper == lower:
+        upper = lower + LEAST_M
+    if area and end == start:
+        end = start + LEAST_TIME
     try:
         band = AltitudeBand(lower, upper, AltitudeReference.W84)
     except InvalidInput:
@@ -133,7 +142,9 @@ def from_f3548(
 def area_from_f3548(body: s.QueryCreate, now: datetime) -> Volume4D:
     if body.area_of_interest is None:
         raise InvalidInput.at(("area_of_interest",), "area_of_interest is required")
-    return from_f3548(body.area_of_interest, ("area_of_interest",), bounded=False, now=now)
+    return from_f3548(
+        body.area_of_interest, ("area_of_interest",), bounded=False, now=now, area=True
+    )
 
 
 def extents_from_f3548(extents: Sequence[s.Volume4D], now: datetime) -> tuple[Volume4D, ...]:

@@ -379,10 +379,13 @@ def _put_subscription(
         command,
     )
     intents, constraints = c.references_to_f3548(change.references, manager.subject)
+    subscription = change.subscription
     return s.PutSubscriptionPublic(
-        subscription=c.subscription_to_f3548(change.subscription),
-        operational_intent_references=intents,
-        constraint_references=constraints,
+        subscription=c.subscription_to_f3548(subscription),
+        operational_intent_references=intents
+        if subscription.notify_for_operational_intents
+        else None,
+        constraint_references=constraints if subscription.notify_for_constraints else None,
     )
 
 

@@ -224,9 +224,11 @@ class GetSubscriptionPublic(BaseModel):
 
 
 class PutSubscriptionPublic(BaseModel):
+    """Each list only when the subscription asks for that kind of entity."""
+
     subscription: DssSubscriptionPublic
-    operational_intent_references: list[OperationalIntentReferencePublic]
-    constraint_references: list[ConstraintReferencePublic]
+    operational_intent_references: list[OperationalIntentReferencePublic] | None = None
+    constraint_references: list[ConstraintReferencePublic] | None = None
 
 
 class QuerySubscriptionsPublic(BaseModel):
