@@ -24,10 +24,12 @@ def test_availability_is_unknown_until_an_arbiter_sets_it_by_version(
     ImplicitDict.parse(unknown.json(), api.UssAvailabilityStatusResponse)
     assert unknown.json() == {"status": {"uss": target, "availability": "Unknown"}, "version": ""}
 
+    # any case is accepted, as the InterUSS DSS does; the answer spells it as the standard
     normal = dss.put(
-        f"{AV}/{target}", json={"old_version": "", "availability": "Normal"}, headers=arbiter
+        f"{AV}/{target}", json={"old_version": "", "availability": "normal"}, headers=arbiter
     )
     assert normal.status_code == 200, normal.text
+    assert normal.json()["status"]["availability"] == "Normal"
     version = normal.json()["version"]
     assert version
     stale = dss.put(

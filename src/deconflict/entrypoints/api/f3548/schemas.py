@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -100,11 +100,18 @@ class DssSubscriptionCreate(Dss):
     notify_for_constraints: bool = False
 
 
+def _availability_name(value: object) -> object:
+    """The standard's spelling of an availability sent in another case (`normal`), as
+    the InterUSS DSS accepts it; anything else is left for the enum to refuse."""
+    names = {"unknown": "Unknown", "normal": "Normal", "down": "Down"}
+    return names.get(value.lower(), value) if isinstance(value, str) else value
+
+
 class AvailabilityCreate(Dss):
     """SetUssAvailabilityStatusParameters."""
 
     old_version: str = ""
-    availability: AvailabilityName
+    availability: Annotated[AvailabilityName, BeforeValidator(_availability_name)]
 
 
 class ExchangeRecordCreate(BaseModel):
