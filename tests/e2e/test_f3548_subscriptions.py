@@ -228,3 +228,65 @@ def test_a_subscription_asks_for_something_within_a_day_ahead_with_its_scopes(
     for body, status, fragment in cases:
         response = dss.put(f"{SUB}/{new_id()}", json=body, headers=me)
         assert fragment in message(response, status), body
+
+
+def circle_volume(lat: float, lng: float, radius: float, **window: timedelta) -> Json:
+    body = volume(lat, lng, lower=0, upper=1000, **window)
+    body["volume"].pop("outline_polygon")
+    body["volume"]["outline_circle"] = {
+        "center": {"lat": lat, "lng": lng},
+        "radius": {"value": radius, "units": "M"},
+    }
+    return body
+
+
+def test_a_subscription_an_intent_depends_on_may_change_only_while_it_covers_it(
+    dss: TestClient, token: Token
+) -> None:
+    me = token(uss(), SC)
+    lat, lng = place()
+    start, end = timedelta(minutes=20), timedelta(minutes=80)
+    made = dss.put(
+        f"/dss/v1/operational_intent_references/{new_id()}",
+        json=intent(circle_volume(lat, lng, 500, start=start, end=end)),
+        headers=me,
+    )
+    assert made.status_code == 201, made.text
+    sub_id = made.json()["operational_intent_reference"]["subscription_id"]
+
+    def change(radius: float, start: timedelta, end: timedelta) -> int:
+        current = dss.get(f"{SUB}/{sub_id}", headers=me).json()["subscription"]
+        body = {
+            "extents": circle_volume(lat, lng, radius, start=start, end=end),
+            "uss_base_url": BASE_URL,
+            "notify_for_operational_intents": True,
+        }
+        return dss.put(f"{SUB}/{sub_id}/{current['version']}", json=body, headers=me).status_code
+
+    assert change(radius=50, start=start, end=end) == 400
+    assert change(radius=500, start=start, end=end - timedelta(minutes=20)) == 400
+    # the same circle, asked for a minute later: still the intent's (as the InterUSS DSS)
+    assert change(radius=500, start=start + timedelta(minutes=1), end=end) == 200
+    assert change(radius=500, start=start + timedelta(minutes=10), end=end) == 400
+
+
+def test_an_update_keeps_the_window_it_does_not_name_and_a_start_long_past_is_refused(
+    dss: TestClient, token: Token
+) -> None:
+    me = token(uss(), SC)
+    lat, lng = place()
+    sub = subscribe(dss, me, subscription(lat, lng))
+    body = subscription(lat, lng)
+    del body["extents"]["time_start"]
+    del body["extents"]["time_end"]
+    updated = dss.put(f"{SUB}/{sub['id']}/{sub['version']}", json=body, headers=me)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["subscription"]["time_start"] == sub["time_start"]
+    assert updated.json()["subscription"]["time_end"] == sub["time_end"]
+    fresh = dss.put(f"{SUB}/{new_id()}", json=body, headers=me)
+    assert fresh.status_code == 200, fresh.text
+    window = fresh.json()["subscription"]
+    assert window["time_start"]["value"] < window["time_end"]["value"]
+    old = subscription(lat, lng)
+    old["extents"] = volume(lat, lng, start=-timedelta(minutes=30), end=timedelta(hours=1))
+    assert "past" in message(dss.put(f"{SUB}/{new_id()}", json=old, headers=me), 400)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .errors import DomainError
+from .geometry import FrameFactory, footprint_center, planar
 from .volumes import Volume4D
 
 #: Limits the standard sets (uas_standards.astm.f3548.v21.constants names them).
@@ -23,6 +24,15 @@ CSTR_MAX_PLAN_HORIZON = timedelta(days=56)  # CstrMaxPlanningHorizonDays
 CSTR_MAX_VERTICES = 1_000  # CstrMaxVertices
 MAX_AREA_M2 = 10_000 * 1e6  # CstrMaxAreaKm2, also applied to intents and queries
 MAX_SUBSCRIPTION_DURATION = timedelta(hours=24)  # DSSMaxSubscriptionDurationHours
+#: How far in the past a subscription may be asked to start (clocks differ).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: How much later than an intent a subscription it depends on may start, once it is
+#: changed (the time a USS takes to act; the InterUSS DSS allows the same).
+START_LATENCY = timedelta(minutes=5)
+#: Coverage is judged with this much room: subscriptions and intents drawn as the same
+#: circle or polygon must cover each other (the InterUSS DSS compares cell coverings,
+#: looser still).
+COVER_MARGIN_M = 25.0
 
 
 class Scope(StrEnum):
@@ -206,3 +216,23 @@ class MissingOvns(DomainError):
                 "which no key can cover: plan around them"
             )
         super().__init__(message)
+
+
+def covers(
+    outer: Volume4D,
+    inner: Volume4D,
+    frames: FrameFactory,
+    late_start: timedelta = timedelta(0),
+) -> bool:
+    """Whether `outer` holds `inner`: its footprint within `COVER_MARGIN_M`, its band,
+    its end, and its start (`outer` may start up to `late_start` after `inner`)."""
+    if outer.time.start - inner.time.start > late_start or outer.time.end < inner.time.end:
+        return False
+    if outer.altitude.lower_m > inner.altitude.lower_m:
+        return False
+    if outer.altitude.upper_m < inner.altitude.upper_m:
+        return False
+    frame = frames(footprint_center(inner.footprint))
+    a, b = planar(inner.footprint, frame), planar(outer.footprint, frame)
+    inner_area = a.core.buffer(a.radius_m) if a.radius_m else a.core
+    return bool(b.core.buffer(b.radius_m + COVER_MARGIN_M).covers(inner_area))

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from deconflict.domain.assessment import (
     Assessment,
@@ -22,15 +22,17 @@ from deconflict.domain.assessment import (
     NoticeTarget,
     VolumeFrame,
 )
-from deconflict.domain.conflicts import Separation, volume_within, volumes_conflict
+from deconflict.domain.conflicts import Separation, volumes_conflict
 from deconflict.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from deconflict.domain.f3548 import (
     CSTR_MAX_PLAN_HORIZON,
     CSTR_MAX_VERTICES,
     MAX_AREA_M2,
+    MAX_CLOCK_SKEW,
     MAX_SUBSCRIPTION_DURATION,
     OI_MAX_PLAN_HORIZON,
     OI_MAX_VERTICES,
+    START_LATENCY,
     Availability,
     ConstraintRef,
     DssSubscription,
@@ -43,12 +45,13 @@ from deconflict.domain.f3548 import (
     Scope,
     UssAvailability,
     UssDown,
+    covers,
 )
 from deconflict.domain.geometry import FootprintLimits, check_footprint
 from deconflict.domain.model import Caller, OperationState, Party, Zone, ZoneKind
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.subscription import EventType
-from deconflict.domain.volumes import Volume4D
+from deconflict.domain.volumes import TimeWindow, Volume4D
 
 from .audit import record
 from .context import ServiceContext
@@ -277,11 +280,14 @@ def _check_intent_command(manager: Manager, ovn: str | None, command: IntentComm
 
 
 def _covers(
-    ctx: ServiceContext, subscription: DssSubscription, extents: Sequence[Volume4D]
+    ctx: ServiceContext,
+    subscription: DssSubscription,
+    extents: Sequence[Volume4D],
+    late_start: timedelta = timedelta(0),
 ) -> bool:
+    """Whether each extent lies in some volume of the subscription (see `covers`)."""
     return all(
-        any(volume_within(v, s, VolumeFrame(ctx.frames, v)) for s in subscription.volumes)
-        for v in extents
+        any(covers(s, v, ctx.frames, late_start) for s in subscription.volumes) for v in extents
     )
 
 
@@ -736,7 +742,12 @@ def query_constraints(uow: UnitOfWork, ctx: ServiceContext, area: Volume4D) -> R
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionCommand:
-    volume: Volume4D
+    """`PutSubscriptionParameters`, converted; the window of `area` is replaced by
+    `time_start` and `time_end`, which may be absent (see `put_subscription`)."""
+
+    area: Volume4D
+    time_start: datetime | None
+    time_end: datetime | None
     uss_base_url: str
     notify_for_operational_intents: bool
     notify_for_constraints: bool
@@ -763,15 +774,34 @@ def _check_subscription_command(
         )
     if command.notify_for_constraints and not manager.has(Scope.CONSTRAINT_PROCESSING):
         raise Forbidden(f"notify_for_constraints needs the scope {Scope.CONSTRAINT_PROCESSING}")
-    window = command.volume.time
-    if window.end <= ctx.clock():
-        raise InvalidInput.at(("extents", "time_end"), "ends in the past")
-    if window.end - window.start > MAX_SUBSCRIPTION_DURATION:
+    start = command.time_start
+    if start is not None and ctx.clock() - start > MAX_CLOCK_SKEW:
         raise InvalidInput.at(
-            ("extents", "time_end"),
+            ("extents", "time_start", "value"),
+            f"starts more than {MAX_CLOCK_SKEW.total_seconds():g} s in the past",
+        )
+    validate_area(ctx, command.area, ("extents", "volume"))
+
+
+def _subscription_window(
+    ctx: ServiceContext, command: SubscriptionCommand, old: DssSubscription | None
+) -> TimeWindow:
+    """The window asked for: an absent start is the old one's (a new subscription: now),
+    an absent end the old one's (a new subscription: the start and the longest
+    duration). It must end after now and last at most the standard's 24 h."""
+    start = command.time_start or (ctx.clock() if old is None else old.time_start)
+    end = command.time_end or (start + MAX_SUBSCRIPTION_DURATION if old is None else old.time_end)
+    loc = ("extents", "time_end", "value")
+    if end <= start:
+        raise InvalidInput.at(loc, "time_end must be after time_start")
+    if end <= ctx.clock():
+        raise InvalidInput.at(loc, "ends in the past")
+    if end - start > MAX_SUBSCRIPTION_DURATION:
+        raise InvalidInput.at(
+            loc,
             f"a subscription lasts at most {MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:g} h",
         )
-    validate_area(ctx, command.volume, ("extents", "volume"))
+    return TimeWindow(start, end)
 
 
 def _own_subscription(tx: Transaction, manager: Manager, subscription_id: str) -> DssSubscription:
@@ -806,13 +836,14 @@ def put_subscription(
             old = _own_subscription(tx, manager, subscription_id)
             if old.version != version:
                 raise StateConflict(f"{version!r} is not the current version of {subscription_id}")
+        volume = replace(command.area, time=_subscription_window(ctx, command, old))
         subscription = DssSubscription(
             id=subscription_id,
             manager=manager.subject,
             party_id=manager.party_id,
             version=new_token(),
             notification_index=0 if old is None else old.notification_index,
-            volumes=(command.volume,),
+            volumes=(volume,),
             uss_base_url=command.uss_base_url,
             notify_for_operational_intents=command.notify_for_operational_intents,
             notify_for_constraints=command.notify_for_constraints,
@@ -821,7 +852,7 @@ def put_subscription(
         )
         for intent_id in subscription.dependent_operational_intents:
             intent = tx.f3548.get_intent(intent_id)
-            if intent is not None and not _covers(ctx, subscription, intent.extents):
+            if intent is not None and not _covers(ctx, subscription, intent.extents, START_LATENCY):
                 raise InvalidInput.at(
                     ("extents",),
                     f"the operational intent {intent_id} depends on this subscription and "
@@ -830,12 +861,8 @@ def put_subscription(
         tx.f3548.put_subscription(subscription)
         action = "f3548.subscription.created" if old is None else "f3548.subscription.updated"
         record(tx, ctx, caller_of(manager), action, subscription, subscription_id, before=old)
-        intents = (
-            intents_in(tx, ctx, [command.volume]) if command.notify_for_operational_intents else []
-        )
-        constraints = (
-            constraints_in(tx, ctx, [command.volume]) if command.notify_for_constraints else []
-        )
+        intents = intents_in(tx, ctx, [volume]) if command.notify_for_operational_intents else []
+        constraints = constraints_in(tx, ctx, [volume]) if command.notify_for_constraints else []
         managers = [*(i.manager for i in intents), *(c.manager for c in constraints)]
         return SubscriptionChange(
             subscription, References(intents, constraints, availabilities(tx, managers))

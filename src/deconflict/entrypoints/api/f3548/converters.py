@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.f3548 import (
-    MAX_SUBSCRIPTION_DURATION,
     Availability,
     ConstraintRef,
     DssSubscription,
@@ -87,15 +86,12 @@ def from_f3548(
     loc: Loc,
     *,
     bounded: bool,
-    now: datetime,
-    default_duration: timedelta | None = None,
     area: bool = False,
 ) -> Volume4D:
     """A domain volume. `bounded`: times and altitudes are required (extents of
-    intents and constraints). Otherwise an absent altitude is the standard's bound, an
-    absent start is `now` (with `default_duration`, subscriptions) or open, an absent
-    end is start + `default_duration` or open. An `area` of interest may be an instant
-    or a single height: it then stands for the least window or band around it."""
+    intents and constraints). Otherwise an absent altitude is the standard's bound and
+    an absent time is open. An `area` of interest may be an instant or a single height:
+    it then stands for the least window or band around it."""
     v3 = v.volume
     footprint = _footprint(v3, (*loc, "volume"))
     missing = [
@@ -112,16 +108,8 @@ def from_f3548(
         raise InvalidInput.at(loc, f"{', '.join(missing)} required")
     lower = LOWEST_M if v3.altitude_lower is None else v3.altitude_lower.value
     upper = HIGHEST_M if v3.altitude_upper is None else v3.altitude_upper.value
-    if v.time_start is not None:
-        start = v.time_start.value
-    else:
-        start = now if default_duration is not None else EARLIEST
-    if v.time_end is not None:
-        end = v.time_end.value
-    elif default_duration is not None and start < LATEST - default_duration:
-        end = start + default_duration
-    else:
-        end = LATEST
+    start = EARLIEST if v.time_start is None else v.time_start.value
+    end = LATEST if v.time_end is None else v.time_end.value
     if area and upper == lower:
         upper = lower + LEAST_M
     if area and end == start:
@@ -139,21 +127,17 @@ def from_f3548(
     return Volume4D(footprint, band, window)
 
 
-def area_from_f3548(body: s.QueryCreate, now: datetime) -> Volume4D:
+def area_from_f3548(body: s.QueryCreate) -> Volume4D:
     if body.area_of_interest is None:
         raise InvalidInput.at(("area_of_interest",), "area_of_interest is required")
-    return from_f3548(
-        body.area_of_interest, ("area_of_interest",), bounded=False, now=now, area=True
-    )
+    return from_f3548(body.area_of_interest, ("area_of_interest",), bounded=False, area=True)
 
 
-def extents_from_f3548(extents: Sequence[s.Volume4D], now: datetime) -> tuple[Volume4D, ...]:
-    return tuple(
-        from_f3548(v, ("extents", i), bounded=True, now=now) for i, v in enumerate(extents)
-    )
+def extents_from_f3548(extents: Sequence[s.Volume4D]) -> tuple[Volume4D, ...]:
+    return tuple(from_f3548(v, ("extents", i), bounded=True) for i, v in enumerate(extents))
 
 
-def intent_from_f3548(body: s.OperationalIntentReferenceCreate, now: datetime) -> IntentCommand:
+def intent_from_f3548(body: s.OperationalIntentReferenceCreate) -> IntentCommand:
     implicit = None
     if body.new_subscription is not None:
         implicit = ImplicitSubscription(
@@ -161,7 +145,7 @@ def intent_from_f3548(body: s.OperationalIntentReferenceCreate, now: datetime) -
             body.new_subscription.notify_for_constraints,
         )
     return IntentCommand(
-        extents=extents_from_f3548(body.extents, now),
+        extents=extents_from_f3548(body.extents),
         state=IntentState(body.state),
         uss_base_url=base_url(body.uss_base_url, ("uss_base_url",)),
         key=frozenset(body.key or ()),
@@ -172,22 +156,20 @@ def intent_from_f3548(body: s.OperationalIntentReferenceCreate, now: datetime) -
     )
 
 
-def constraint_from_f3548(body: s.ConstraintReferenceCreate, now: datetime) -> ConstraintCommand:
+def constraint_from_f3548(body: s.ConstraintReferenceCreate) -> ConstraintCommand:
     return ConstraintCommand(
-        extents=extents_from_f3548(body.extents, now),
+        extents=extents_from_f3548(body.extents),
         uss_base_url=base_url(body.uss_base_url, ("uss_base_url",)),
     )
 
 
-def subscription_from_f3548(body: s.DssSubscriptionCreate, now: datetime) -> SubscriptionCommand:
+def subscription_from_f3548(body: s.DssSubscriptionCreate) -> SubscriptionCommand:
+    """The area with the times as sent (absent ones are resolved by the service)."""
+    extents = body.extents
     return SubscriptionCommand(
-        volume=from_f3548(
-            body.extents,
-            ("extents",),
-            bounded=False,
-            now=now,
-            default_duration=MAX_SUBSCRIPTION_DURATION,
-        ),
+        area=from_f3548(extents, ("extents",), bounded=False),
+        time_start=None if extents.time_start is None else extents.time_start.value,
+        time_end=None if extents.time_end is None else extents.time_end.value,
         uss_base_url=base_url(body.uss_base_url, ("uss_base_url",)),
         notify_for_operational_intents=body.notify_for_operational_intents,
         notify_for_constraints=body.notify_for_constraints,

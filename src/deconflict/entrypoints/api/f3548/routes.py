@@ -159,7 +159,7 @@ def query_operational_intent_references(
     body: s.QueryCreate, manager: OirRead, container: ContainerDep
 ) -> s.QueryOperationalIntentReferencesPublic:
     """Every operational intent reference meeting the area of interest."""
-    area = c.area_from_f3548(body, container.ctx.clock())
+    area = c.area_from_f3548(body)
     refs = svc.query_intents(container.uow, container.ctx, area)
     intents, _ = c.references_to_f3548(refs, manager.subject)
     return s.QueryOperationalIntentReferencesPublic(operational_intent_references=intents)
@@ -190,7 +190,7 @@ def _put_intent(
     container: ContainerDep,
 ) -> s.ChangeOperationalIntentReferencePublic | JSONResponse:
     intent_id = c.entity_id(entityid, "entityid")
-    command = c.intent_from_f3548(body, container.ctx.clock())
+    command = c.intent_from_f3548(body)
     try:
         change = svc.put_intent(container.uow, container.ctx, manager, intent_id, ovn, command)
     except MissingOvns as e:
@@ -279,7 +279,7 @@ def query_constraint_references(
     body: s.QueryCreate, manager: CstrRead, container: ContainerDep
 ) -> s.QueryConstraintReferencesPublic:
     """Every constraint reference meeting the area of interest."""
-    area = c.area_from_f3548(body, container.ctx.clock())
+    area = c.area_from_f3548(body)
     refs = svc.query_constraints(container.uow, container.ctx, area)
     _, constraints = c.references_to_f3548(refs, manager.subject)
     return s.QueryConstraintReferencesPublic(constraint_references=constraints)
@@ -315,7 +315,7 @@ def create_constraint_reference(
     container: ContainerDep,
 ) -> s.ChangeConstraintReferencePublic:
     """Creates a constraint reference (restricted zones of the manager's party)."""
-    command = c.constraint_from_f3548(body, container.ctx.clock())
+    command = c.constraint_from_f3548(body)
     change = svc.put_constraint(
         container.uow, container.ctx, manager, c.entity_id(entityid, "entityid"), None, command
     )
@@ -336,7 +336,7 @@ def update_constraint_reference(
     container: ContainerDep,
 ) -> s.ChangeConstraintReferencePublic:
     """Updates a constraint reference at its current OVN."""
-    command = c.constraint_from_f3548(body, container.ctx.clock())
+    command = c.constraint_from_f3548(body)
     change = svc.put_constraint(
         container.uow, container.ctx, manager, c.entity_id(entityid, "entityid"), ovn, command
     )
@@ -369,7 +369,7 @@ def _put_subscription(
     manager: Manager,
     container: ContainerDep,
 ) -> s.PutSubscriptionPublic:
-    command = c.subscription_from_f3548(body, container.ctx.clock())
+    command = c.subscription_from_f3548(body)
     change = svc.put_subscription(
         container.uow,
         container.ctx,
@@ -394,7 +394,7 @@ def query_subscriptions(
     body: s.QueryCreate, manager: Subscriber, container: ContainerDep
 ) -> s.QuerySubscriptionsPublic:
     """The caller's subscriptions meeting the area of interest."""
-    area = c.area_from_f3548(body, container.ctx.clock())
+    area = c.area_from_f3548(body)
     found = svc.query_subscriptions(container.uow, container.ctx, manager, area)
     return s.QuerySubscriptionsPublic(subscriptions=[c.subscription_to_f3548(x) for x in found])
 
