@@ -905,15 +905,19 @@ def get_subscription(uow: UnitOfWork, manager: Manager, subscription_id: str) ->
 def query_subscriptions(
     uow: UnitOfWork, ctx: ServiceContext, manager: Manager, area: Volume4D
 ) -> list[DssSubscription]:
-    """The manager's subscriptions meeting the area (`POST /dss/v1/subscriptions/query`)."""
+    """The manager's subscriptions meeting the area (`POST /dss/v1/subscriptions/query`);
+    expired ones are left out, as the InterUSS DSS leaves them out."""
     validate_area(ctx, area, ("area_of_interest", "volume"))
 
     def work(tx: Transaction) -> list[DssSubscription]:
+        now = ctx.clock()
         return sorted(
             (
                 s
                 for s in tx.f3548.subscriptions_near([area])
-                if s.manager == manager.subject and _meet(ctx, s.volumes, [area])
+                if s.manager == manager.subject
+                and s.time_end > now
+                and _meet(ctx, s.volumes, [area])
             ),
             key=lambda s: s.id,
         )

@@ -111,3 +111,22 @@ def test_an_implicit_subscription_is_replaced_with_each_new_one_and_dropped_with
     assert uow.store.f3548_intents == {}
     [operation] = uow.store.operations.values()
     assert operation.state.value == "withdrawn"
+
+
+def test_an_expired_subscription_is_no_longer_found_by_area(ctx: ServiceContext) -> None:
+    uow = FakeUnitOfWork()
+    me = manager(uow, ctx, "uss1")
+    area = volume(square(HERE))
+    command = svc.SubscriptionCommand(
+        area=area,
+        time_start=None,
+        time_end=None,
+        uss_base_url=URL,
+        notify_for_operational_intents=True,
+        notify_for_constraints=False,
+    )
+    made = svc.put_subscription(uow, ctx, me, "s", None, command).subscription
+    assert made.time_end - made.time_start == timedelta(hours=24)
+    assert [s.id for s in svc.query_subscriptions(uow, ctx, me, area)] == ["s"]
+    later = replace(ctx, clock=StepClock(made.time_end))
+    assert svc.query_subscriptions(uow, later, me, area) == []
