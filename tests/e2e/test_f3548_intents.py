@@ -217,3 +217,30 @@ def test_an_area_of_interest_may_be_an_instant_at_one_height_or_unbounded(
         response = dss.post(f"{OIR}/query", json={"area_of_interest": area}, headers=headers)
         assert response.status_code == 200, response.text
         assert [r["id"] for r in response.json()["operational_intent_references"]] == found
+
+
+def test_intents_at_the_pole_meet_and_are_found_from_across_the_antimeridian(
+    dss: TestClient, token: Token
+) -> None:
+    def circle(lat: float, lng: float, radius: float) -> Json:
+        body = volume(0, 0, lower=0, upper=120)
+        body["volume"].pop("outline_polygon")
+        body["volume"]["outline_circle"] = {
+            "center": {"lat": lat, "lng": lng},
+            "radius": {"value": radius, "units": "M"},
+        }
+        return body
+
+    first, second = token(uss(), SC), token(uss(), SC)
+    pole = create(dss, first, intent(circle(90, 0, 200)))
+    try:
+        refused = dss.put(f"{OIR}/{new_id()}", json=intent(circle(89.999, 0, 200)), headers=second)
+        assert refused.status_code == 409, refused.text
+        assert pole["id"] in [r["id"] for r in refused.json()["missing_operational_intents"]]
+        found = dss.post(
+            f"{OIR}/query", json={"area_of_interest": circle(89.999, 180, 300)}, headers=second
+        )
+        assert pole["id"] in [r["id"] for r in found.json()["operational_intent_references"]]
+    finally:
+        # the pole is one place for every test of the session: leave it free
+        assert dss.delete(f"{OIR}/{pole['id']}/{pole['ovn']}", headers=first).status_code == 200
