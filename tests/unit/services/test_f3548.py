@@ -3,6 +3,7 @@ implicit subscriptions, identity."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 
@@ -49,12 +50,15 @@ def command(
 
 
 def test_an_unknown_subject_is_forbidden_unless_registration_is_asked_for(
-    ctx: ServiceContext,
+    ctx: ServiceContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     uow = FakeUnitOfWork()
     with unchanged(uow), pytest.raises(Forbidden):
         svc.resolve_manager(uow, ctx, "uss1", SC, register=False)
-    first = svc.resolve_manager(uow, ctx, "uss1", SC, register=True)
+    with caplog.at_level(logging.WARNING, logger="deconflict.services.f3548"):
+        first = svc.resolve_manager(uow, ctx, "uss1", SC, register=True)
+    assert "registered party" in caplog.text
+    assert "'uss1'" in caplog.text
     again = svc.resolve_manager(uow, ctx, "uss1", SC, register=False)
     assert first == again
     assert uow.store.parties[first.party_id].name == "F3548 USS uss1"
