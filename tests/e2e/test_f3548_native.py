@@ -117,3 +117,32 @@ def test_a_partys_own_native_operation_does_not_refuse_its_uss(
     assert submitted.status_code == 201, submitted.text
     created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
     assert created.status_code == 201, created.text
+
+
+def test_the_native_api_cannot_change_or_withdraw_an_f3548_intents_operation(
+    dss: TestClient, token: Token, native: Native
+) -> None:
+    me = uss()
+    party = party_for(dss, native, me)
+    lat, lng = place()
+    created = dss.put(f"{OIR}/{new_id()}", json=intent(volume(lat, lng)), headers=token(me, SC))
+    assert created.status_code == 201, created.text
+    [operation] = dss.get("/v1/operations", headers=native(party, "submitter")).json()
+    changed = dss.put(
+        f"/v1/operations/{operation['id']}",
+        json={"name": "renamed", "priority": 0, "volumes": [as_native(volume(lat, lng))]},
+        headers=native(party, "submitter"),
+    )
+    assert changed.status_code == 409, changed.text
+    assert "/dss/v1" in changed.json()["detail"]
+    withdrawn = dss.post(
+        f"/v1/operations/{operation['id']}/withdraw", headers=native(party, "submitter")
+    )
+    assert withdrawn.status_code == 409, withdrawn.text
+    ref = created.json()["operational_intent_reference"]
+    assert (
+        dss.get(f"{OIR}/{ref['id']}", headers=token(me, SC)).json()["operational_intent_reference"][
+            "ovn"
+        ]
+        == ref["ovn"]
+    )
