@@ -23,7 +23,7 @@ from .f3548_helpers import (
     uss,
     volume,
 )
-from .helpers import operation, square_volume
+from .helpers import all_pages, operation, square_volume
 
 CR = "/dss/v1/constraint_references"
 OIR = "/dss/v1/operational_intent_references"
@@ -144,3 +144,19 @@ def test_a_constraint_refuses_native_operations_as_a_restricted_zone(
     )
     assert submitted.status_code == 409, submitted.text
     assert submitted.json()["refused"] is True
+
+
+def test_the_native_api_cannot_delete_a_constraints_zone(
+    dss: TestClient, token: Token, native: Callable[..., dict[str, str]]
+) -> None:
+    me = uss()
+    party = party_for(dss, native, me)
+    lat, lng = place()
+    made = dss.put(f"{CR}/{new_id()}", json=constraint(volume(lat, lng)), headers=token(me, CM))
+    assert made.status_code == 201, made.text
+    zones = all_pages(dss, "/v1/zones", native(party, "admin"))
+    [zone] = [z for z in zones if z["party_id"] == party]
+    assert zone["kind"] == "restricted"
+    refused = dss.delete(f"/v1/zones/{zone['id']}", headers=native(party, "admin"))
+    assert refused.status_code == 409, refused.text
+    assert "/dss/v1" in refused.json()["detail"]

@@ -236,6 +236,11 @@ def delete_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, zone_id: s
         zone = _visible_zone(tx, caller, zone_id)
         if zone.party_id != caller.party_id:
             raise StateConflict("only the owning party can delete a zone")
+        if tx.f3548.constraints_of_zones([zone_id]):
+            raise StateConflict(
+                f"zone {zone_id} holds an ASTM F3548 constraint reference: delete it "
+                "through /dss/v1"
+            )
         tx.zones.delete(zone_id)
         record(tx, ctx, caller, "zone.deleted", zone, zone.id)
 
