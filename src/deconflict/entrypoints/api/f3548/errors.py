@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from deconflict.adapters.sql import _retryable
 from deconflict.adapters.tokens import InvalidToken
 from deconflict.domain.errors import (
     Forbidden,
@@ -75,3 +77,15 @@ def install_f3548_error_handlers(app: FastAPI) -> None:
     for exc_class, status in _STATUS:
         scoped(exc_class, status)
     scoped(StarletteHTTPException, None)
+
+    async def simultaneous(request: Request, exc: DBAPIError) -> Response:
+        """The unit of work retried a serialization failure as often as it may: the
+        standard answers 409 ("unable to complete the update because of other
+        simultaneous changes"). Elsewhere it stays a server error."""
+        if request.url.path.startswith(PREFIX) and _retryable(exc):
+            return dss_error(
+                409, "the change met simultaneous changes as often as it was retried: try again"
+            )
+        raise exc
+
+    app.exception_handlers[DBAPIError] = simultaneous
