@@ -21,13 +21,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
 from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
+from deconflict.domain.f3548 import (
+    ConstraintRef,
+    DssSubscription,
+    IntentRef,
+    Notified,
+    Report,
+    UssAvailability,
+)
 from deconflict.domain.model import (
     COUNTING_STATES,
     Agreement,
@@ -47,6 +55,7 @@ from deconflict.services.ports import (
     AgreementRepository,
     AuditRepository,
     ClaimedDelivery,
+    F3548Repository,
     IdempotencyRepository,
     IdempotentAnswer,
     LeaseRepository,
@@ -93,6 +102,12 @@ class FakeStore:
     anchors: list[Anchor] = field(default_factory=list)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     answers: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
+    f3548_subjects: dict[str, str] = field(default_factory=dict)
+    f3548_intents: dict[str, IntentRef] = field(default_factory=dict)
+    f3548_constraints: dict[str, ConstraintRef] = field(default_factory=dict)
+    f3548_subscriptions: dict[str, DssSubscription] = field(default_factory=dict)
+    f3548_availability: dict[str, UssAvailability] = field(default_factory=dict)
+    f3548_reports: list[Report] = field(default_factory=list)
 
 
 def _page(items: Iterable[_Item], page: Page) -> list[_Item]:
@@ -528,6 +543,93 @@ class FakeIdempotency(_Repository):
         return len(old)
 
 
+class FakeF3548(_Repository):
+    """The DSS view in dicts; `subscriptions_near` answers every subscription (a superset)."""
+
+    def party_of(self, subject: str) -> str | None:
+        return self._s.f3548_subjects.get(subject)
+
+    def set_subjects(self, party_id: str, subjects: Sequence[str]) -> None:
+        self._write()
+        self._party_exists(party_id)
+        held = self._s.f3548_subjects
+        for subject in [k for k, v in held.items() if v == party_id]:
+            del held[subject]
+        held.update((subject, party_id) for subject in subjects)
+
+    def get_intent(self, intent_id: str) -> IntentRef | None:
+        return self._s.f3548_intents.get(intent_id)
+
+    def intents_of_operations(self, operation_ids: Sequence[str]) -> list[IntentRef]:
+        wanted = set(operation_ids)
+        return [i for i in self._s.f3548_intents.values() if i.operation_id in wanted]
+
+    def put_intent(self, intent: IntentRef) -> None:
+        self._write()
+        self._s.f3548_intents[intent.id] = intent
+
+    def delete_intent(self, intent_id: str) -> None:
+        self._write()
+        self._s.f3548_intents.pop(intent_id, None)
+
+    def get_constraint(self, constraint_id: str) -> ConstraintRef | None:
+        return self._s.f3548_constraints.get(constraint_id)
+
+    def constraints_of_zones(self, zone_ids: Sequence[str]) -> list[ConstraintRef]:
+        wanted = set(zone_ids)
+        return [c for c in self._s.f3548_constraints.values() if wanted & set(c.zone_ids)]
+
+    def put_constraint(self, constraint: ConstraintRef) -> None:
+        self._write()
+        self._s.f3548_constraints[constraint.id] = constraint
+
+    def delete_constraint(self, constraint_id: str) -> None:
+        self._write()
+        self._s.f3548_constraints.pop(constraint_id, None)
+
+    def _with_dependents(self, subscription: DssSubscription) -> DssSubscription:
+        dependents = sorted(
+            i.id for i in self._s.f3548_intents.values() if i.subscription_id == subscription.id
+        )
+        return replace(subscription, dependent_operational_intents=tuple(dependents))
+
+    def get_subscription(self, subscription_id: str) -> DssSubscription | None:
+        found = self._s.f3548_subscriptions.get(subscription_id)
+        return None if found is None else self._with_dependents(found)
+
+    def put_subscription(self, subscription: DssSubscription) -> None:
+        self._write()
+        self._s.f3548_subscriptions[subscription.id] = subscription
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        self._write()
+        self._s.f3548_subscriptions.pop(subscription_id, None)
+
+    def subscriptions_near(self, volumes: Sequence[Volume4D]) -> list[DssSubscription]:
+        return [self._with_dependents(x) for x in self._s.f3548_subscriptions.values()]
+
+    def notify(self, subscription_ids: Sequence[str]) -> list[Notified]:
+        self._write()
+        notified = []
+        for subscription_id in subscription_ids:
+            old = self._s.f3548_subscriptions[subscription_id]
+            new = replace(old, notification_index=old.notification_index + 1)
+            self._s.f3548_subscriptions[subscription_id] = new
+            notified.append(Notified(new.id, new.notification_index, new.uss_base_url))
+        return notified
+
+    def availability(self, uss: str) -> UssAvailability | None:
+        return self._s.f3548_availability.get(uss)
+
+    def set_availability(self, status: UssAvailability) -> None:
+        self._write()
+        self._s.f3548_availability[status.uss] = status
+
+    def add_report(self, report: Report) -> None:
+        self._write()
+        self._s.f3548_reports.append(report)
+
+
 class FakeTransaction:
     """Implements services.ports.Transaction over one working copy of the store."""
 
@@ -544,6 +646,7 @@ class FakeTransaction:
         self.audit: AuditRepository = FakeAudit(store, writable)
         self.leases: LeaseRepository = FakeLeases(store, writable)
         self.idempotency: IdempotencyRepository = FakeIdempotency(store, writable)
+        self.f3548: F3548Repository = FakeF3548(store, writable)
 
 
 class FakeUnitOfWork:

@@ -52,7 +52,9 @@ class Settings(BaseSettings):
         "oauth2: an authorization server's tokens (JWKS_URL or TOKEN_PUBLIC_KEY_FILES)",
     )
     token_issuer: str = DEVELOPMENT_ISSUER
-    token_audience: str = DEVELOPMENT_AUDIENCE
+    token_audience: str = Field(
+        DEVELOPMENT_AUDIENCE, description="Accepted audiences, comma-separated: a token needs one"
+    )
     jwks_url: str | None = Field(None, description="The authorization server's JWK Set")
     token_public_key_files: Annotated[list[Path], NoDecode, BeforeValidator(_listed)] = Field(
         default_factory=list, description="PEM public keys (instead of JWKS_URL), comma-separated"
@@ -163,6 +165,12 @@ class Settings(BaseSettings):
         None, min_length=1, max_length=200, description="The page's public client id"
     )
     oauth2_scope: str = Field("openid", max_length=500, description="Scopes the page asks for")
+
+    f3548_register_unknown: bool = Field(
+        False,
+        description="/dss/v1: register a party for an unknown token subject on first use "
+        "(test deployments); otherwise an unknown subject is refused (403)",
+    )
 
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)

@@ -68,6 +68,7 @@ from deconflict.services.ports import (
     AgreementRepository,
     AuditRepository,
     ClaimedDelivery,
+    F3548Repository,
     IdempotencyRepository,
     IdempotentAnswer,
     LeaseRepository,
@@ -86,6 +87,7 @@ from deconflict.services.ports import (
 from . import codec
 from . import tables as t
 from .cells import cover, cover_many
+from .sql_f3548 import SqlF3548
 
 T = TypeVar("T")
 
@@ -1340,6 +1342,7 @@ class SqlTransaction:
         self.audit: AuditRepository = SqlAudit(conn)
         self.leases: LeaseRepository = SqlLeases(conn)
         self.idempotency: IdempotencyRepository = SqlIdempotency(conn)
+        self.f3548: F3548Repository = SqlF3548(conn, frames)
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

@@ -379,3 +379,108 @@ rate_buckets = Table(
     Column("tokens", Float, nullable=False),
     Column("at_s", Float, nullable=False),
 )
+
+# ---- ASTM F3548-21 DSS (revision 0008) ------------------------------------------------
+
+# Which deconflict party a token subject (a USS's client id) acts for.
+f3548_subjects = Table(
+    "f3548_subjects",
+    metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False, index=True),
+)
+
+# Operational intent references: the operation holding their volumes, and what the
+# standard adds. `extents` repeats the operation's current volumes for the DSS view.
+f3548_intents = Table(
+    "f3548_intents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("manager", String(200), nullable=False),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("operation_id", ID, ForeignKey("operations.id"), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("ovn", String(128), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("extents", JSON, nullable=False),
+    Column("uss_base_url", String(2000), nullable=False),
+    Column("subscription_id", ID, index=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+f3548_constraints = Table(
+    "f3548_constraints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("manager", String(200), nullable=False),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("zone_ids", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ovn", String(128), nullable=False),
+    Column("extents", JSON, nullable=False),
+    Column("uss_base_url", String(2000), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# The restricted zones holding each constraint, to find constraints by zone candidates.
+f3548_constraint_zones = Table(
+    "f3548_constraint_zones",
+    metadata,
+    Column("zone_id", ID, primary_key=True),
+    Column(
+        "constraint_id",
+        ID,
+        ForeignKey("f3548_constraints.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+f3548_subscriptions = Table(
+    "f3548_subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("manager", String(200), nullable=False, index=True),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("version", String(128), nullable=False),
+    Column("notification_index", Integer, nullable=False),
+    Column("volumes", JSON, nullable=False),
+    Column("uss_base_url", String(2000), nullable=False),
+    Column("notify_for_operational_intents", Boolean, nullable=False),
+    Column("notify_for_constraints", Boolean, nullable=False),
+    Column("implicit", Boolean, nullable=False),
+)
+
+# One row per (subscription, cell): its whole span, like zone_cells.
+f3548_subscription_cells = Table(
+    "f3548_subscription_cells",
+    metadata,
+    Column(
+        "subscription_id",
+        ID,
+        ForeignKey("f3548_subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("cell", BigInteger, primary_key=True),
+    Column("t_start_s", BigInteger, nullable=False),
+    Column("t_end_s", BigInteger, nullable=False),
+    Index("ix_f3548_subscription_cells_cell_time", "cell", "t_start_s"),
+)
+
+f3548_availability = Table(
+    "f3548_availability",
+    metadata,
+    Column("uss", String(200), primary_key=True),
+    Column("availability", String(20), nullable=False),
+    Column("version", String(128), nullable=False),
+)
+
+f3548_reports = Table(
+    "f3548_reports",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("reporter", String(200), nullable=False),
+    Column("party_id", ID, ForeignKey("parties.id"), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -73,6 +73,11 @@ def check_registered(claims: dict[str, Any]) -> str:
     return subject
 
 
+def audiences(audience: str) -> list[str]:
+    """The accepted audiences of a comma-separated setting (a token needs one of them)."""
+    return [a.strip() for a in audience.split(",") if a.strip()]
+
+
 def load_or_create_key(path: Path, *, create: bool = True) -> ec.EllipticCurvePrivateKey:
     """The private key at `path`; with `create`, a new P-256 key is written there (0600)
     if none exists, otherwise a missing key is an error."""
@@ -110,7 +115,7 @@ class TokenIssuer:
         self._key = key
         self._kid = key_id(key.public_key())
         self._issuer = issuer
-        self._audience = audience
+        self._audience = audiences(audience)[0]
 
     @property
     def key_id(self) -> str:
@@ -144,21 +149,28 @@ class TokenVerifier:
         self._audience = audience
         self._leeway_s = leeway_s
 
-    def verify(self, token: str) -> Caller:
+    def claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose structure, signature, algorithm, expiry, issuer,
+        audience and subject hold; InvalidToken otherwise."""
         check_structure(token)
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
-                audience=self._audience,
+                audience=audiences(self._audience),
                 leeway=self._leeway_s,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as e:
             raise InvalidToken(f"invalid bearer token: {e}") from None
-        subject = check_registered(claims)
+        check_registered(claims)
+        return claims
+
+    def verify(self, token: str) -> Caller:
+        claims = self.claims(token)
+        subject: str = claims["sub"]
         party, roles = claims.get("party"), claims.get("roles")
         if not isinstance(party, str) or not party or not party.isprintable():
             raise InvalidToken("invalid bearer token: no 'party' claim")
@@ -188,6 +200,10 @@ class Verifier(Protocol):
     """Turns a bearer token into a `Caller`, or raises InvalidToken saying why."""
 
     def verify(self, token: str) -> Caller: ...
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims, whatever they name (the F3548 API reads `sub` and
+        `scope`, not the party and roles claims)."""
+        ...
 
 
 class LocalTokensUnavailable(DomainError):
@@ -451,6 +467,9 @@ class OAuthTokenVerifier:
         self._roles_claim = roles_claim
 
     def verify(self, token: str) -> Caller:
+        return self._caller(self.claims(token))
+
+    def claims(self, token: str) -> dict[str, Any]:
         header = check_structure(token)
         algorithm, kid = header.get("alg"), header.get("kid")
         if not isinstance(algorithm, str) or algorithm not in self._algorithms:
@@ -469,12 +488,12 @@ class OAuthTokenVerifier:
             )
         for candidate in candidates:
             try:
-                claims = jwt.decode(
+                claims: dict[str, Any] = jwt.decode(
                     token,
                     candidate.key,
                     algorithms=[algorithm],
                     issuer=self._issuer,
-                    audience=self._audience,
+                    audience=audiences(self._audience),
                     leeway=self._leeway_s,
                     options={"require": ["exp", "iss", "aud", "sub"]},
                 )
@@ -482,14 +501,15 @@ class OAuthTokenVerifier:
                 continue
             except jwt.PyJWTError as e:
                 raise InvalidToken(f"invalid bearer token: {e}") from None
-            return self._caller(claims)
+            check_registered(claims)
+            iat = claims.get("iat")
+            if iat is not None and iat > time.time() + self._leeway_s:
+                raise InvalidToken("invalid bearer token: issued in the future (iat)")
+            return claims
         raise InvalidToken("invalid bearer token: signature verification failed")
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
-        subject = check_registered(claims)
-        iat = claims.get("iat")
-        if iat is not None and iat > time.time() + self._leeway_s:
-            raise InvalidToken("invalid bearer token: issued in the future (iat)")
+        subject: str = claims["sub"]
         party = claims.get(self._party_claim)
         if not isinstance(party, str) or not party.strip() or not party.isprintable():
             raise InvalidToken(

@@ -409,6 +409,16 @@ def own_operation(tx: Transaction, caller: Caller, operation_id: str) -> Operati
     return operation
 
 
+def native_only(tx: Transaction, operation: Operation) -> None:
+    """Raises StateConflict for an operation behind an ASTM F3548 operational intent
+    reference: its OVN and version live on /dss/v1, so only that API changes it."""
+    if tx.f3548.intents_of_operations([operation.id]):
+        raise StateConflict(
+            f"operation {operation.id} is an ASTM F3548 operational intent: "
+            "change or delete it through /dss/v1"
+        )
+
+
 def new_version(
     tx: Transaction,
     ctx: ServiceContext,
@@ -417,6 +427,7 @@ def new_version(
     command: OperationCommand,
 ) -> Submission:
     """Appends and stores a new version of `operation` (already loaded in `tx`)."""
+    native_only(tx, operation)
     previous = deepcopy(operation)
     version = _new_version(tx, ctx, caller, len(operation.versions) + 1, command.volumes)
     operation.name, operation.priority = command.name, command.priority
@@ -453,6 +464,7 @@ def withdraw_operation(
 
     def work(tx: Transaction) -> Operation:
         operation = own_operation(tx, caller, operation_id)
+        native_only(tx, operation)
         before = deepcopy(operation)
         operation.withdraw()
         tx.operations.save(operation)

@@ -13,6 +13,14 @@ from typing import Any, Protocol, TypeVar
 from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head
 from deconflict.domain.conflicts import Separation
+from deconflict.domain.f3548 import (
+    ConstraintRef,
+    DssSubscription,
+    IntentRef,
+    Notified,
+    Report,
+    UssAvailability,
+)
 from deconflict.domain.model import Agreement, OperationState, Party, Zone
 from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation
@@ -268,6 +276,45 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class F3548Repository(Protocol):
+    """The ASTM F3548-21 DSS view: references beside the operations and zones that
+    hold their volumes, DSS subscriptions, USS availability, reports."""
+
+    def party_of(self, subject: str) -> str | None:
+        """The party whose `f3548_subjects` holds `subject`."""
+        ...
+
+    def set_subjects(self, party_id: str, subjects: Sequence[str]) -> None: ...
+    def get_intent(self, intent_id: str) -> IntentRef | None: ...
+    def intents_of_operations(self, operation_ids: Sequence[str]) -> list[IntentRef]: ...
+    def put_intent(self, intent: IntentRef) -> None:
+        """Inserts or replaces the reference with this id."""
+        ...
+
+    def delete_intent(self, intent_id: str) -> None: ...
+    def get_constraint(self, constraint_id: str) -> ConstraintRef | None: ...
+    def constraints_of_zones(self, zone_ids: Sequence[str]) -> list[ConstraintRef]: ...
+    def put_constraint(self, constraint: ConstraintRef) -> None: ...
+    def delete_constraint(self, constraint_id: str) -> None: ...
+    def get_subscription(self, subscription_id: str) -> DssSubscription | None: ...
+    def put_subscription(self, subscription: DssSubscription) -> None:
+        """Inserts or replaces the subscription (and its cells) with this id."""
+        ...
+
+    def delete_subscription(self, subscription_id: str) -> None: ...
+    def subscriptions_near(self, volumes: Sequence[Volume4D]) -> list[DssSubscription]:
+        """A superset of the subscriptions whose volume may meet any of `volumes`."""
+        ...
+
+    def notify(self, subscription_ids: Sequence[str]) -> list[Notified]:
+        """Increments each subscription's notification index once; the new values."""
+        ...
+
+    def availability(self, uss: str) -> UssAvailability | None: ...
+    def set_availability(self, status: UssAvailability) -> None: ...
+    def add_report(self, report: Report) -> None: ...
+
+
 class Transaction(Protocol):
     """The repositories bound to one open transaction."""
 
@@ -283,6 +330,7 @@ class Transaction(Protocol):
     audit: AuditRepository
     leases: LeaseRepository
     idempotency: IdempotencyRepository
+    f3548: F3548Repository
 
 
 class UnitOfWork(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deconflict.domain.chain import ReviewChain
@@ -25,8 +26,15 @@ from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
 
 
-def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str) -> Party:
-    """Registers a new party (`POST /v1/parties`); admins only; names are unique."""
+def create_party(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    caller: Caller,
+    name: str,
+    f3548_subjects: Sequence[str] = (),
+) -> Party:
+    """Registers a new party (`POST /v1/parties`); admins only; names are unique, and so
+    are the token subjects of the USSs acting for it on /dss/v1 (`f3548_subjects`)."""
     authorize(caller, Action.PARTY_CREATE)
     name = name.strip()
     if not name:
@@ -35,8 +43,13 @@ def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str
     def work(tx: Transaction) -> Party:
         if tx.parties.by_name(name) is not None:
             raise StateConflict(f"a party named {name!r} exists already")
+        for subject in f3548_subjects:
+            if tx.f3548.party_of(subject) is not None:
+                raise StateConflict(f"the subject {subject!r} acts for another party already")
         party = Party(ctx.new_id(), name, ctx.clock())
         tx.parties.add(party)
+        if f3548_subjects:
+            tx.f3548.set_subjects(party.id, sorted(set(f3548_subjects)))
         record(tx, ctx, caller, "party.created", party, party.id, parties=[party.id])
         return party
 
@@ -230,6 +243,11 @@ def delete_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, zone_id: s
         zone = _visible_zone(tx, caller, zone_id)
         if zone.party_id != caller.party_id:
             raise StateConflict("only the owning party can delete a zone")
+        if tx.f3548.constraints_of_zones([zone_id]):
+            raise StateConflict(
+                f"zone {zone_id} holds an ASTM F3548 constraint reference: delete it "
+                "through /dss/v1"
+            )
         tx.zones.delete(zone_id)
         record(tx, ctx, caller, "zone.deleted", zone, zone.id)
 

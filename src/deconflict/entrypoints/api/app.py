@@ -22,6 +22,8 @@ from . import schemas as s
 from .deps import ContainerDep
 from .docs import DOCS_PATHS, mount_docs
 from .errors import BodyLimit, install_error_handlers
+from .f3548.errors import install_f3548_error_handlers
+from .f3548.routes import router as f3548_router
 from .guards import refuse_nul
 from .headers import SecurityHeaders
 from .openapi import install_openapi
@@ -92,9 +94,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         page_policies={"/": page_policy(settings)},
     )
     install_error_handlers(app)
+    install_f3548_error_handlers(app)
     for routes in (registry, operations, reviews, events):
         app.include_router(routes.router, responses=ERRORS)
     app.include_router(interchange.router, responses=ERRORS)
+    app.include_router(f3548_router)
     mount_ui(app, settings)
     mount_docs(app)
     install_openapi(app, settings)

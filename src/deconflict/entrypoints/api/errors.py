@@ -25,6 +25,7 @@ from deconflict.domain.errors import (
 from deconflict.services.operations import Refused
 
 from .converters import check_to_api
+from .f3548.errors import PREFIX as DSS_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,10 @@ class BodyLimit:
         detail = f"request body exceeds {self.max_bytes} bytes"
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse(status_code=413, content=_body(detail))
+            dss = str(scope.get("path", "")).startswith(DSS_PREFIX)
+            response = JSONResponse(
+                status_code=413, content={"message": detail} if dss else _body(detail)
+            )
             await response(scope, receive, send)
             return
         seen = 0

@@ -216,6 +216,11 @@ VolumeList = Annotated[list[VolumeIn], Field(min_length=1)]
 
 class PartyCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
+    f3548_subjects: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Token subjects (client ids) of USSs acting for this party on /dss/v1",
+    )
 
 
 class PartyPublic(BaseModel):

@@ -24,7 +24,9 @@ router = APIRouter(prefix="/v1")
 def create_party(body: s.PartyCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.PartyPublic:
     """Registers a party (admin)."""
     with located("body"):
-        return c.party_to_api(registry.create_party(uow, ctx, caller, body.name))
+        return c.party_to_api(
+            registry.create_party(uow, ctx, caller, body.name, body.f3548_subjects)
+        )
 
 
 @router.get("/parties", tags=["parties"])

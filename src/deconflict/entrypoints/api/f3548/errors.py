@@ -1,0 +1,91 @@
+"""Errors under /dss/v1 in the standard's shape, `{"message": ...}`, with its status
+codes (400 for every invalid request, not 422). Other paths keep the native handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from deconflict.adapters.sql import _retryable
+from deconflict.adapters.tokens import InvalidToken
+from deconflict.domain.errors import (
+    Forbidden,
+    IncomparableAltitudes,
+    InvalidInput,
+    NotFound,
+    StateConflict,
+)
+from deconflict.domain.f3548 import UssDown
+
+PREFIX = "/dss/v1"
+
+Handler = Callable[[Request, Any], Awaitable[Response] | Response]
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, RequestValidationError):
+        problems = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+            problems.append(f"{loc or 'body'}: {e.get('msg', 'invalid')}")
+        return "invalid request: " + "; ".join(problems)
+    if isinstance(exc, StarletteHTTPException):
+        return str(exc.detail)
+    return str(exc)
+
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (RequestValidationError, 400),
+    (InvalidInput, 400),
+    (IncomparableAltitudes, 400),
+    (InvalidToken, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (StateConflict, 409),
+    (UssDown, 412),
+]
+
+
+def dss_error(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(status_code=status, content={"message": message}, headers=headers)
+
+
+def install_f3548_error_handlers(app: FastAPI) -> None:
+    """Wraps the app's handlers (install after the native ones): requests under /dss/v1
+    get the standard's error body and codes, every other request the native ones."""
+
+    def scoped(exc_class: type[Exception], status: int | None) -> None:
+        native: Handler | None = app.exception_handlers.get(exc_class)
+
+        async def handle(request: Request, exc: Any) -> Response:
+            if request.url.path.startswith(PREFIX) or native is None:
+                code = exc.status_code if status is None else status
+                return dss_error(code, _message(exc))
+            answer = native(request, exc)
+            return answer if isinstance(answer, Response) else await answer
+
+        app.exception_handlers[exc_class] = handle
+
+    for exc_class, status in _STATUS:
+        scoped(exc_class, status)
+    scoped(StarletteHTTPException, None)
+
+    async def simultaneous(request: Request, exc: DBAPIError) -> Response:
+        """The unit of work retried a serialization failure as often as it may: the
+        standard answers 409 ("unable to complete the update because of other
+        simultaneous changes"). Elsewhere it stays a server error."""
+        if request.url.path.startswith(PREFIX) and _retryable(exc):
+            return dss_error(
+                409, "the change met simultaneous changes as often as it was retried: try again"
+            )
+        raise exc
+
+    app.exception_handlers[DBAPIError] = simultaneous
