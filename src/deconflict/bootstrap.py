@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deconflict.adapters.heights import height_models
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
 from deconflict.adapters.sql import SqlUnitOfWork, make_engine
@@ -52,6 +53,12 @@ def service_context(settings: Settings) -> ServiceContext:
             settings.separation_horizontal_m,
             settings.separation_vertical_m,
             settings.separation_time_s,
+        ),
+        heights=height_models(
+            settings.geoid_file,
+            settings.terrain_file,
+            settings.terrain_accuracy_m,
+            settings.terrain_reference,
         ),
     )
 

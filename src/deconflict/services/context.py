@@ -1,4 +1,5 @@
-"""What every service needs besides storage: clock, ids, projections, limits, minima."""
+"""What every service needs besides storage: clock, ids, projections, limits, minima,
+height models."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FootprintLimits, FrameFactory
+from deconflict.domain.heights import HeightModels
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,5 @@ class ServiceContext:
     default_separation: Separation
     clock: Callable[[], datetime] = field(default=_now)
     new_id: Callable[[], str] = field(default=_new_id)
+    #: The geoid and terrain models that AMSL and AGL heights are converted with.
+    heights: HeightModels = field(default_factory=HeightModels)

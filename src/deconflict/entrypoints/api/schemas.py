@@ -26,7 +26,9 @@ Longitude = Annotated[float, Field(ge=-180, le=180)]
 AltitudeM = Annotated[float, Field(ge=-8000, le=100000)]
 #: Bounded so that no arithmetic on it overflows (half the Earth's circumference).
 RadiusM = Annotated[float, Field(gt=0, le=20_000_000)]
-ReferenceName = Literal["W84"]
+#: W84: above the WGS 84 ellipsoid; AMSL (EGM96 geoid) and AGL (the deployment's terrain
+#: model) are converted to W84, conservatively (see README, Interchange).
+ReferenceName = Literal["W84", "AMSL", "AGL"]
 
 
 class Strict(BaseModel):

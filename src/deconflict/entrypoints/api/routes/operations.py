@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import OperationState
 from deconflict.services import operations as ops
+from deconflict.services.context import ServiceContext
 
 from .. import converters as c
 from .. import schemas as s
@@ -41,13 +42,15 @@ def located_as_sent(
 def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
     """Dry run: the conflicts, reviews and notices a submission of these volumes would
     meet, without storing anything."""
-    volumes = c.volumes_from_api(body.volumes)
+    volumes = c.volumes_from_api(body.volumes, ctx.heights)
     with located_as_sent(body.volumes):
         return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
 
 
-def _command(body: s.OperationCreate) -> ops.OperationCommand:
-    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes))
+def _command(body: s.OperationCreate, ctx: ServiceContext) -> ops.OperationCommand:
+    return ops.OperationCommand(
+        body.name, body.priority, c.volumes_from_api(body.volumes, ctx.heights)
+    )
 
 
 @router.post(
@@ -65,7 +68,7 @@ def submit(
 ) -> s.OperationPublic:
     """Submits an operation: `approved`, `in_review` (a partner's review zone), or 409
     refused (a restricted zone; nothing stored)."""
-    command = _command(body)
+    command = _command(body, ctx)
     with located_as_sent(body.volumes):
         submission = ops.submit_operation(uow, ctx, caller, command)
     return c.operation_to_api(submission.operation, caller.party_id, volume_format)
@@ -109,7 +112,7 @@ def update(
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
 ) -> s.OperationPublic:
     """Submits a new version, assessed afresh; a refused version changes nothing."""
-    command = _command(body)
+    command = _command(body, ctx)
     with located_as_sent(body.volumes):
         submission = ops.update_operation(uow, ctx, caller, operation_id, command)
     return c.operation_to_api(submission.operation, caller.party_id, volume_format)
