@@ -138,7 +138,7 @@ def to_w84(stated: StatedBand, footprint: Footprint, models: HeightModels) -> Al
     are located at `altitude_lower_reference` or `altitude_upper_reference`; a missing
     model raises Unconvertible."""
     if stated.plain:
-        return AltitudeBand(stated.lower, stated.upper)
+        return AltitudeBand(stated.lower_m, stated.upper_m)
     ranges = _Ranges(footprint, models)
     problems: list[tuple[Loc, str]] = []
     limits: list[float] = []

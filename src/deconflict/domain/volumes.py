@@ -138,19 +138,15 @@ class StatedBand:
 
     @property
     def plain(self) -> bool:
-        """Metres above the WGS 84 ellipsoid: nothing to convert, nothing to keep."""
-        w84 = AltitudeReference.W84
-        return (
-            self.lower_reference is w84
-            and self.upper_reference is w84
-            and self.unit is LengthUnit.M
-        )
+        """Above the WGS 84 ellipsoid: converted exactly (feet at 0.3048 m), nothing to
+        keep."""
+        return self.lower_reference is self.upper_reference is AltitudeReference.W84
 
 
 @dataclass(frozen=True, slots=True)
 class AltitudeBand:
     """[lower_m, upper_m] metres above the reference datum, lower < upper. `stated` is
-    what the source said when it was not metres above WGS 84 (converted conservatively,
+    what the source said when a limit was not above WGS 84 (converted conservatively,
     see `heights.to_w84`)."""
 
     lower_m: float

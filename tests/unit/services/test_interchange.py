@@ -10,7 +10,7 @@ import pytest
 
 from deconflict.domain.errors import InvalidInput, StateConflict
 from deconflict.domain.model import ZoneKind
-from deconflict.domain.volumes import AltitudeBand, LatLng, Polygon, TimeWindow
+from deconflict.domain.volumes import AltitudeReference, LatLng, Polygon, StatedBand, TimeWindow
 from deconflict.services import interchange as exchange
 from deconflict.services.context import ServiceContext
 from deconflict.services.interchange import Change, Refusal, ZoneDraft, ZoneFile
@@ -27,7 +27,7 @@ def _draft(source_id: str, **changes: object) -> ZoneDraft:
         kind=ZoneKind.NOTIFY,
         name=f"zone {source_id}",
         footprint=circle(),
-        altitude=AltitudeBand(0, 100),
+        altitude=StatedBand(0, AltitudeReference.W84, 100, AltitudeReference.W84),
         periods=(),
         attributes={"authority": "Fictional Office"},
     )
