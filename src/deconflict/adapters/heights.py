@@ -24,6 +24,7 @@ import pyproj
 import rasterio
 import rasterio.features
 import rasterio.windows
+from affine import Affine
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.geometry import mapping
@@ -184,6 +185,9 @@ class GeoTiffTerrain:
         self._dataset: Any = rasterio.open(path)
         if self._dataset.crs is None:
             raise ValueError(f"the terrain model {path} has no coordinate reference system")
+        grid = self._dataset.transform
+        if grid.b or grid.d:
+            raise ValueError(f"the terrain model {path} is rotated: north-up rasters only")
         crs = CRS.from_user_input(self._dataset.crs.to_wkt())
         self._geographic = crs.is_geographic
         self._to_raster = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -206,21 +210,23 @@ class GeoTiffTerrain:
             raise InvalidInput.at(
                 (), f"the terrain model ({self.path.name}) does not cover the whole footprint"
             )
+        grid = ds.transform  # north-up: x = c + a * column, y = f + e * row
+        columns = sorted(((left - grid.c) / grid.a, (right - grid.c) / grid.a))
+        rows = sorted(((top - grid.f) / grid.e, (bottom - grid.f) / grid.e))
+        col0, row0 = max(0, math.floor(columns[0])), max(0, math.floor(rows[0]))
+        col1, row1 = min(ds.width, math.ceil(columns[1])), min(ds.height, math.ceil(rows[1]))
+        window = rasterio.windows.Window(col0, row0, max(1, col1 - col0), max(1, row1 - row0))
         with self._lock:
-            window = (
-                rasterio.windows.from_bounds(left, bottom, right, top, transform=ds.transform)
-                .round_offsets(op="floor")
-                .round_lengths(op="ceil")
-            )
-            window = window.intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
             data = ds.read(1, window=window, masked=True, boundless=False)
-            inside = rasterio.features.geometry_mask(
-                [mapping(shape)],
-                out_shape=data.shape,
-                transform=ds.window_transform(window),
-                all_touched=True,
-                invert=True,
-            )
+        inside = rasterio.features.geometry_mask(
+            [mapping(shape)],
+            out_shape=data.shape,
+            transform=Affine(
+                grid.a, 0.0, grid.c + grid.a * col0, 0.0, grid.e, grid.f + grid.e * row0
+            ),
+            all_touched=True,
+            invert=True,
+        )
         cells = data[inside]
         if cells.size == 0 or np.ma.getmaskarray(cells).any():
             raise InvalidInput.at(
