@@ -49,10 +49,15 @@ GEOID_INTERPOLATION_ERROR_M = 1.2
 @dataclass(frozen=True, slots=True)
 class _Outline:
     """A footprint's outer boundary as [longitude, latitude] points with longitudes
-    unwrapped (continuous across the antimeridian), and the pole it surrounds, if any."""
+    unwrapped (continuous across the antimeridian), and the poles it holds."""
 
     points: list[tuple[float, float]]
-    pole: int  # +1 north, -1 south, 0 none
+    north: bool = False
+    south: bool = False
+
+    @property
+    def pole(self) -> bool:
+        return self.north or self.south
 
 
 def _unwrapped(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -73,28 +78,24 @@ def _outline(footprint: Footprint) -> _Outline:
             [c.lng] * n, [c.lat] * n, [360.0 * k / n for k in range(n)], [reach_m] * n
         )
         ring = [(lng, max(-90.0, min(90.0, lat))) for lng, lat in zip(lngs, lats, strict=True)]
-        pole = 0
-        for sign in (1, -1):
-            _, _, to_pole_m = _GEOD.inv(c.lng, c.lat, c.lng, 90.0 * sign)
-            if to_pole_m <= reach_m:
-                pole = sign
-        points = _unwrapped(ring)
-    else:
-        vertices = [(p.lng, p.lat) for p in footprint.exterior]
-        dense: list[tuple[float, float]] = []
-        for (lng1, lat1), (lng2, lat2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
-            dense.append((lng1, lat1))
-            _, _, length_m = _GEOD.inv(lng1, lat1, lng2, lat2)
-            between = int(length_m // _STEP_M)
-            if between:
-                dense.extend(_GEOD.npts(lng1, lat1, lng2, lat2, between))
-        points = _unwrapped(dense)
-        closing = points[0][0] - points[-1][0]
-        winding = points[-1][0] + ((closing + 180.0) % 360.0 - 180.0) - points[0][0]
-        pole = 0
-        if abs(winding) > 180.0:  # the ring goes once around the Earth: it holds a pole
-            pole = 1 if max(lat for _, lat in points) > 0 else -1
-    return _Outline(points, pole)
+        north, south = (_GEOD.inv(c.lng, c.lat, c.lng, pole)[2] <= reach_m for pole in (90, -90))
+        return _Outline(_unwrapped(ring), north, south)
+    vertices = [(p.lng, p.lat) for p in footprint.exterior]
+    dense: list[tuple[float, float]] = []
+    for (lng1, lat1), (lng2, lat2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
+        dense.append((lng1, lat1))
+        _, _, length_m = _GEOD.inv(lng1, lat1, lng2, lat2)
+        between = int(length_m // _STEP_M)
+        if between:
+            dense.extend(_GEOD.npts(lng1, lat1, lng2, lat2, between))
+    points = _unwrapped(dense)
+    closing = points[0][0] - points[-1][0]
+    winding = points[-1][0] + ((closing + 180.0) % 360.0 - 180.0) - points[0][0]
+    if abs(winding) < 180.0:
+        return _Outline(points)
+    # the ring goes once around the Earth: it holds the pole on its side
+    north = max(lat for _, lat in points) > 0
+    return _Outline(points, north, not north)
 
 
 def _find_grid(configured: Path | None) -> Path | None:
@@ -152,11 +153,8 @@ class Egm96Geoid:
         dlat, dlng = self._step
         lats = [lat for _, lat in outline.points]
         lngs = [lng for lng, _ in outline.points]
-        low_lat, high_lat = min(lats), max(lats)
-        if outline.pole > 0:
-            high_lat = 90.0
-        elif outline.pole < 0:
-            low_lat = -90.0
+        low_lat = -90.0 if outline.south else min(lats)
+        high_lat = 90.0 if outline.north else max(lats)
         rows = range(
             max(0, math.floor((low_lat - lat0) / dlat)),
             min(self._shape[0] - 1, math.ceil((high_lat - lat0) / dlat)) + 1,

@@ -146,9 +146,20 @@ def test_no_point_of_a_footprint_lies_outside_its_geoid_range(
 
 def test_a_footprint_around_a_pole_reaches_the_pole(geoid: Egm96Geoid) -> None:
     circle = Circle(LatLng(89.9, 45.0), 30_000.0)
-    assert _outline(circle).pole == 1
+    assert (_outline(circle).north, _outline(circle).south) == (True, False)
     low, high = geoid.undulation_range_m(circle)
     assert low <= geoid.undulation_m(90.0, 0.0) <= high
+    ring = Polygon((LatLng(-80, -120), LatLng(-80, 0), LatLng(-80, 120)))
+    assert (_outline(ring).north, _outline(ring).south) == (False, True)
+    low, high = geoid.undulation_range_m(ring)
+    assert low <= geoid.undulation_m(-90.0, 0.0) <= high
+
+
+def test_a_circle_over_the_whole_earth_spans_the_whole_geoid(geoid: Egm96Geoid) -> None:
+    """EGM96 on its 15' grid runs from -106.99 m (4.75N 78.75E, south of Sri Lanka) to
+    +85.39 m (New Guinea)."""
+    low, high = geoid.undulation_range_m(Circle(LatLng(0.0, 0.0), 20_000_000.0))
+    assert (low, high) == pytest.approx((-106.99, 85.39), abs=0.01)
 
 
 # ---- terrain ----------------------------------------------------------------------
