@@ -47,3 +47,11 @@ def test_an_empty_band_is_invalid_input_not_a_missing_model(ctx: ServiceContext)
         heights.to_w84(ctx.heights, [_volume(StatedBand(100, W84, 95, AMSL))])
     assert not isinstance(failure.value, heights.Unconvertible)
     assert failure.value.problems[0][0] == (0, "altitude_upper_m")
+
+
+def test_the_readme_example_holds(ctx: ServiceContext) -> None:
+    """README, Heights: [100, 200] AMSL over a 500 m circle on the Isle of Veloria."""
+    [volume] = heights.to_w84(ctx.heights, [_volume(StatedBand(100, AMSL, 200, AMSL))])
+    assert (volume.altitude.lower_m, volume.altitude.upper_m) == pytest.approx(
+        (89.97, 192.38), abs=0.005
+    )
