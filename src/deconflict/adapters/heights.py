@@ -32,13 +32,16 @@ from shapely.geometry import mapping
 
 from deconflict.domain.errors import InvalidInput
 from deconflict.domain.heights import HeightModels
-from deconflict.domain.volumes import AltitudeReference, Circle, Footprint
+from deconflict.domain.volumes import AltitudeReference, Circle, Footprint, Polygon
 
 _GEOD = Geod(ellps="WGS84")
 #: Outline points are at most this far apart along an edge: a geodesic bulges from the
 #: chord between two points 2 km apart by well under a metre.
 _STEP_M = 2_000.0
 _CIRCLE_POINTS = 72
+#: Beyond this many points an outline is densified more coarsely (a footprint that long is
+#: far beyond any limit), and the geoid answers with its cells' corners.
+_MAX_OUTLINE_POINTS = 5_000
 
 GEOID_GRID = "egm96_15.gtx"
 #: The largest error of bilinear interpolation in the EGM96 15' grid against the EGM96
@@ -55,6 +58,7 @@ class _Outline:
     points: list[tuple[float, float]]
     north: bool = False
     south: bool = False
+    step_m: float = _STEP_M
 
     @property
     def pole(self) -> bool:
@@ -70,6 +74,7 @@ def _unwrapped(points: Sequence[tuple[float, float]]) -> list[tuple[float, float
 
 
 def _outline(footprint: Footprint) -> _Outline:
+    north = south = False
     if isinstance(footprint, Circle):
         c = footprint.center
         # A polygon through points beyond the circle holds the whole circle.
@@ -78,25 +83,28 @@ def _outline(footprint: Footprint) -> _Outline:
         lngs, lats, _ = _GEOD.fwd(
             [c.lng] * n, [c.lat] * n, [360.0 * k / n for k in range(n)], [reach_m] * n
         )
-        ring = [(lng, max(-90.0, min(90.0, lat))) for lng, lat in zip(lngs, lats, strict=True)]
+        vertices = [(lng, max(-90.0, min(90.0, lat))) for lng, lat in zip(lngs, lats, strict=True)]
         north, south = (_GEOD.inv(c.lng, c.lat, c.lng, pole)[2] <= reach_m for pole in (90, -90))
-        return _Outline(_unwrapped(ring), north, south)
-    vertices = [(p.lng, p.lat) for p in footprint.exterior]
+    else:
+        vertices = [(p.lng, p.lat) for p in footprint.exterior]
+    edges = list(zip(vertices, vertices[1:] + vertices[:1], strict=True))
+    lengths_m = [_GEOD.inv(a[0], a[1], b[0], b[1])[2] for a, b in edges]
+    # a footprint too large for any limit still costs a bounded number of points
+    step_m = max(_STEP_M, sum(lengths_m) / _MAX_OUTLINE_POINTS)
     dense: list[tuple[float, float]] = []
-    for (lng1, lat1), (lng2, lat2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
+    for ((lng1, lat1), (lng2, lat2)), length_m in zip(edges, lengths_m, strict=True):
         dense.append((lng1, lat1))
-        _, _, length_m = _GEOD.inv(lng1, lat1, lng2, lat2)
-        between = int(length_m // _STEP_M)
+        between = int(length_m // step_m)
         if between:
             dense.extend(_GEOD.npts(lng1, lat1, lng2, lat2, between))
     points = _unwrapped(dense)
-    closing = points[0][0] - points[-1][0]
-    winding = points[-1][0] + ((closing + 180.0) % 360.0 - 180.0) - points[0][0]
-    if abs(winding) < 180.0:
-        return _Outline(points)
-    # the ring goes once around the Earth: it holds the pole on its side
-    north = max(lat for _, lat in points) > 0
-    return _Outline(points, north, not north)
+    if isinstance(footprint, Polygon):
+        closing = points[0][0] - points[-1][0]
+        winding = points[-1][0] + ((closing + 180.0) % 360.0 - 180.0) - points[0][0]
+        if abs(winding) >= 180.0:  # once around the Earth: it holds the pole on its side
+            north = max(lat for _, lat in points) > 0
+            south = not north
+    return _Outline(points, north, south, step_m)
 
 
 def _find_grid(configured: Path | None) -> Path | None:
@@ -154,23 +162,30 @@ class Egm96Geoid:
         between those: every point is evaluated, the outline every 2 km. Between two
         outline points the surface departs from a straight line by at most a centimetre
         (a cell is 28 km; the twist of a cell stays under 10 m), which the interpolation
-        error's rounding up (1.152 to 1.2 m) covers. A footprint around a pole takes
-        every node from its outline to the pole."""
+        error's rounding up (1.152 to 1.2 m) covers. A footprint around a pole, or one
+        thousands of kilometres long, takes the corners of every cell its bounding box
+        touches (bilinear interpolation stays between a cell's corners)."""
         outline = _outline(footprint)
         lat0, lng0 = self._origin
         dlat, dlng = self._step
         lats = [lat for _, lat in outline.points]
         lngs = [lng for lng, _ in outline.points]
-        if outline.pole:
-            low_lat = -90.0 if outline.south else min(lats)
-            high_lat = 90.0 if outline.north else max(lats)
+        if outline.pole or outline.step_m > _STEP_M:
+            # the corners of every cell the bounding box (one cell wider) touches
+            low_lat = -90.0 if outline.south else min(lats) - dlat
+            high_lat = 90.0 if outline.north else max(lats) + dlat
             rows = range(
                 max(0, math.floor((low_lat - lat0) / dlat)),
                 min(self._shape[0] - 1, math.ceil((high_lat - lat0) / dlat)) + 1,
             )
-            points = [
-                (lng0 + k * dlng, lat0 + r * dlat) for r in rows for k in range(self._shape[1])
-            ]
+            if outline.pole or max(lngs) - min(lngs) + 2 * dlng >= 360.0:
+                cols = range(self._shape[1])
+            else:
+                cols = range(
+                    math.floor((min(lngs) - lng0) / dlng) - 1,
+                    math.ceil((max(lngs) - lng0) / dlng) + 2,
+                )
+            points = [(lng0 + k * dlng, lat0 + r * dlat) for r in rows for k in cols]
         else:
             points = [*outline.points, *self._crossings(outline.points)]
             shape = ShapelyPolygon(outline.points)

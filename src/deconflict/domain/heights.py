@@ -25,7 +25,6 @@ from .volumes import (
     Footprint,
     StatedBand,
     TimeWindow,
-    Volume4D,
 )
 
 
@@ -162,10 +161,3 @@ def to_w84(stated: StatedBand, footprint: Footprint, models: HeightModels) -> Al
             f"the lower limit ({lower_m:.1f} m)",
         )
     return AltitudeBand(lower_m, upper_m, stated=stated)
-
-
-def volume_to_w84(volume: StatedVolume, models: HeightModels) -> Volume4D:
-    """`to_w84` for one volume."""
-    return Volume4D(
-        volume.footprint, to_w84(volume.altitude, volume.footprint, models), volume.time
-    )

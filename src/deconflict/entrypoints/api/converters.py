@@ -17,7 +17,7 @@ from deconflict.domain.audit import AuditEvent
 from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
-from deconflict.domain.heights import HeightModels, StatedVolume, to_w84
+from deconflict.domain.heights import StatedVolume
 from deconflict.domain.model import Agreement, Party, Zone
 from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation, OperationVersion
@@ -36,6 +36,7 @@ from deconflict.domain.volumes import (
     Volume4D,
 )
 from deconflict.services import heights
+from deconflict.services.context import ServiceContext
 from deconflict.services.reviews import CaseView, DecisionCommand, History
 from deconflict.services.subscriptions import SubscriptionCreate
 
@@ -312,7 +313,7 @@ def to_geojson(v: Volume4D) -> s.GeoJSONFeature:
 
 def volumes_from_api(
     volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature],
-    models: HeightModels,
+    ctx: ServiceContext,
     at: Loc = ("body", "volumes"),
 ) -> tuple[Volume4D, ...]:
     """Every volume of a request body, in any accepted shape, its heights above WGS 84
@@ -333,12 +334,15 @@ def volumes_from_api(
     if problems:
         raise InvalidInput(problems)
     try:
-        return heights.to_w84(models, out)
-    except InvalidInput as e:  # located at (index, native field)
+        return heights.to_w84(ctx, out)
+    except InvalidInput as e:  # located at ("volumes", index, native field)
         located: list[tuple[Loc, str]] = []
-        for (index, *rest), msg in e.problems:
-            assert isinstance(index, int)
-            located.append(((*at, index, *_as_sent(tuple(rest), volumes[index])), msg))
+        for loc, msg in e.problems:
+            match loc:
+                case ("volumes", int(i), *rest):
+                    located.append(((*at, i, *_as_sent(tuple(rest), volumes[i])), msg))
+                case _:
+                    located.append((at, msg))
         raise InvalidInput(list(dict.fromkeys(located))) from None
 
 
@@ -483,14 +487,14 @@ def agreement_to_api(a: Agreement) -> s.AgreementPublic:
 
 
 def zone_parts_from_api(
-    z: s.ZoneCreate, models: HeightModels
+    z: s.ZoneCreate, ctx: ServiceContext
 ) -> tuple[Footprint, AltitudeBand, tuple[TimeWindow, ...]]:
     """A zone's parts, its band above WGS 84 (converted from AMSL or AGL as for volumes)."""
     loc: Loc = ("body",)
     footprint = footprint_from_api(z.footprint, (*loc, "footprint"))
     r = z.altitude_reference
     stated = _stated(z.altitude_lower_m, r, z.altitude_upper_m, r, loc)
-    band = _at(loc, lambda: to_w84(stated, footprint, models), _NATIVE_HEIGHTS)
+    band = _at(loc, lambda: heights.zone_band_to_w84(ctx, footprint, stated), _NATIVE_HEIGHTS)
     names: Renames = {"time_start": ("start",), "time_end": ("end",)}
     periods = tuple(
         _window(p.start, p.end, (*loc, "active_periods", i), names)
@@ -568,7 +572,7 @@ def chain_to_api(c: ReviewChain | None) -> s.ReviewChainSchema | None:
     )
 
 
-def decision_from_api(d: s.DecisionCreate, models: HeightModels) -> DecisionCommand:
+def decision_from_api(d: s.DecisionCreate, ctx: ServiceContext) -> DecisionCommand:
     loc: Loc = ("body",)
     conditions = None
     if d.conditions is not None:
@@ -588,9 +592,7 @@ def decision_from_api(d: s.DecisionCreate, models: HeightModels) -> DecisionComm
         conditions = Conditions(c.text, window, band)
     proposal = None
     if d.proposal is not None:
-        volumes = volumes_from_api(
-            d.proposal.volumes or [], models, ("body", "proposal", "volumes")
-        )
+        volumes = volumes_from_api(d.proposal.volumes or [], ctx, ("body", "proposal", "volumes"))
         proposal = _at(
             (*loc,), lambda: Proposal(d.proposal.suggestion_id if d.proposal else None, volumes)
         )

@@ -42,15 +42,13 @@ def located_as_sent(
 def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
     """Dry run: the conflicts, reviews and notices a submission of these volumes would
     meet, without storing anything."""
-    volumes = c.volumes_from_api(body.volumes, ctx.heights)
+    volumes = c.volumes_from_api(body.volumes, ctx)
     with located_as_sent(body.volumes):
         return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
 
 
 def _command(body: s.OperationCreate, ctx: ServiceContext) -> ops.OperationCommand:
-    return ops.OperationCommand(
-        body.name, body.priority, c.volumes_from_api(body.volumes, ctx.heights)
-    )
+    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes, ctx))
 
 
 @router.post(

@@ -68,7 +68,7 @@ def get_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.Agreem
 @router.post("/zones", status_code=status.HTTP_201_CREATED, tags=["zones"])
 def create_zone(body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.ZonePublic:
     """Adds a zone of the caller's party (admin)."""
-    footprint, band, periods = c.zone_parts_from_api(body, ctx.heights)
+    footprint, band, periods = c.zone_parts_from_api(body, ctx)
     command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
     with located("body"):
         return c.zone_to_api(registry.create_zone(uow, ctx, caller, command))

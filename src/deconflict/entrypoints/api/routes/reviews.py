@@ -62,7 +62,7 @@ def decide(
     """Decides in the case's current stage: approve, approve_with_conditions (with
     `conditions`), request_modification (with a `comment` and optionally a `proposal`:
     a suggestion id or volumes), or reject (with the reason in `comment`)."""
-    command = c.decision_from_api(body, ctx.heights)
+    command = c.decision_from_api(body, ctx)
     with located("body"):
         return c.review_to_api(reviews.decide(uow, ctx, caller, case_id, command), volume_format)
 
