@@ -171,3 +171,19 @@ def test_agl_beyond_the_terrain_model_is_refused_at_the_reference(
     assert_problem(
         response, ["body", "volumes", 0, "altitude_reference"], "does not cover the whole footprint"
     )
+
+
+def test_a_limit_the_conversion_pushes_below_the_lowest_altitude_is_refused_where_sent(
+    client: TestClient, auth: Auth, new_party: NewParty
+) -> None:
+    """Mean sea level lies 8.8 m below the ellipsoid off the Isle of Veloria."""
+    submitter = auth(new_party("deep"))
+    volume = f3548_volume(circle=(-29.5, -139.5, 300.0), lower=-8000.0, upper=100.0)
+    for side in ("altitude_lower", "altitude_upper"):
+        volume["volume"][side]["reference"] = "AMSL"
+    response = client.post("/v1/checks", json={"volumes": [volume]}, headers=submitter)
+    assert_problem(
+        response,
+        ["body", "volumes", 0, "volume", "altitude_lower", "value"],
+        "once converted: outside -8000 to 100000 m",
+    )

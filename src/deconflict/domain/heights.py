@@ -20,6 +20,8 @@ from typing import Protocol
 
 from .errors import InvalidInput, Loc
 from .volumes import (
+    HIGHEST_ALTITUDE_M,
+    LOWEST_ALTITUDE_M,
     AltitudeBand,
     AltitudeReference,
     Footprint,
@@ -154,6 +156,13 @@ def to_w84(stated: StatedBand, footprint: Footprint, models: HeightModels) -> Al
     if problems:
         raise Unconvertible(problems)
     lower_m, upper_m = limits
+    for side, value_m in (("lower", lower_m), ("upper", upper_m)):
+        if not LOWEST_ALTITUDE_M <= value_m <= HIGHEST_ALTITUDE_M:
+            raise InvalidInput.at(
+                (f"altitude_{side}_m",),
+                f"the {side} limit is {value_m:.1f} m above WGS 84 once converted: outside "
+                f"{LOWEST_ALTITUDE_M:.0f} to {HIGHEST_ALTITUDE_M:.0f} m",
+            )
     if lower_m >= upper_m:
         raise InvalidInput.at(
             ("altitude_upper_m",),

@@ -111,6 +111,9 @@ class LengthUnit(StrEnum):
 
 #: Metres per international foot (exact by definition).
 FOOT_M = 0.3048
+#: The altitudes every edge accepts, metres (a converted band must stay within them too).
+LOWEST_ALTITUDE_M = -8000.0
+HIGHEST_ALTITUDE_M = 100_000.0
 
 
 @dataclass(frozen=True, slots=True)

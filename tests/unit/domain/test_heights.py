@@ -121,3 +121,13 @@ def test_a_band_that_is_empty_once_converted_is_refused() -> None:
     assert loc == ("altitude_upper_m",)
     assert "must be above the lower limit" in message
     assert not isinstance(failure.value, Unconvertible)
+
+
+def test_a_limit_pushed_beyond_the_accepted_altitudes_by_the_conversion_is_refused() -> None:
+    """-8000 m is the lowest altitude accepted anywhere: 8000 m below a sea level that
+    lies below the ellipsoid is lower still, and would not fit any answer."""
+    with pytest.raises(InvalidInput) as failure:
+        to_w84(StatedBand(-8000, AMSL, 100, AMSL), HERE, HeightModels(GridGeoid()))
+    [(loc, message)] = failure.value.problems
+    assert loc == ("altitude_lower_m",)
+    assert "-8010.7 m above WGS 84 once converted" in message

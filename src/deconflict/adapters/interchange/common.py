@@ -20,6 +20,8 @@ from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import ZoneKind
 from deconflict.domain.volumes import (
     ALWAYS,
+    HIGHEST_ALTITUDE_M,
+    LOWEST_ALTITUDE_M,
     AltitudeBand,
     AltitudeReference,
     Footprint,
@@ -283,8 +285,11 @@ def band(
     stated = StatedBand(lower, lower_reference, upper, upper_reference, unit)
     if lower_reference is upper_reference and lower >= upper:
         bad(loc, f"the upper limit ({upper:g}) must be above the lower limit ({lower:g})")
-    if stated.lower_m < -8000 or stated.upper_m > 100_000:
-        bad(loc, "altitudes must lie between -8000 m and 100000 m")
+    if stated.lower_m < LOWEST_ALTITUDE_M or stated.upper_m > HIGHEST_ALTITUDE_M:
+        bad(
+            loc,
+            f"altitudes must lie between {LOWEST_ALTITUDE_M:.0f} m and {HIGHEST_ALTITUDE_M:.0f} m",
+        )
     return stated
 
 

@@ -110,6 +110,7 @@ _NATIVE_HEIGHTS: Renames = {
 _F3548_HEIGHTS: Renames = {
     "altitude_lower_reference": ("volume", "altitude_lower", "reference"),
     "altitude_upper_reference": ("volume", "altitude_upper", "reference"),
+    "altitude_lower_m": ("volume", "altitude_lower", "value"),
     "altitude_upper_m": ("volume", "altitude_upper", "value"),
 }
 _F3548_NAMES: Renames = {

@@ -21,9 +21,11 @@ from pydantic import (
     model_serializer,
 )
 
+from deconflict.domain.volumes import HIGHEST_ALTITUDE_M, LOWEST_ALTITUDE_M
+
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
-AltitudeM = Annotated[float, Field(ge=-8000, le=100000)]
+AltitudeM = Annotated[float, Field(ge=LOWEST_ALTITUDE_M, le=HIGHEST_ALTITUDE_M)]
 #: Bounded so that no arithmetic on it overflows (half the Earth's circumference).
 RadiusM = Annotated[float, Field(gt=0, le=20_000_000)]
 #: W84: above the WGS 84 ellipsoid; AMSL (EGM96 geoid) and AGL (the deployment's terrain
