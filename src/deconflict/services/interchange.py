@@ -198,7 +198,17 @@ def _validate(drafts: Sequence[ZoneDraft], ctx: ServiceContext, progress: Progre
         raise InvalidInput(problems[:MAX_PROBLEMS])
 
 
-_LIMIT_FIELDS = {"altitude_lower_reference": 0, "altitude_upper_reference": 1}
+#: Which of a draft's `reference_locs` a problem `domain.heights.to_w84` names is at.
+_LIMIT_FIELDS = {
+    "altitude_lower_reference": 0,
+    "altitude_lower_m": 0,
+    "altitude_upper_reference": 1,
+    "altitude_upper_m": 1,
+}
+
+
+def _limit_loc(draft: ZoneDraft, loc: Loc) -> Loc:
+    return draft.reference_locs[_LIMIT_FIELDS.get(str(loc[0]), 1)] if loc else draft.loc
 
 
 def _to_w84(
@@ -219,14 +229,14 @@ def _to_w84(
             refused.setdefault(d.feature, []).extend(
                 Refusal(
                     d.feature,
-                    d.reference_locs[_LIMIT_FIELDS.get(str(loc[0]), 0)] if loc else d.loc,
+                    _limit_loc(d, loc),
                     f"feature {d.feature!r}: {msg}",
                 )
                 for loc, msg in e.problems
             )
         except InvalidInput as e:
             problems.extend(
-                (d.reference_locs[1], f"feature {d.source_id!r}: {msg}") for _, msg in e.problems
+                (_limit_loc(d, loc), f"feature {d.source_id!r}: {msg}") for loc, msg in e.problems
             )
         bands.append(None)
     if problems:
