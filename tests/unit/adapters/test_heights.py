@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 import rasterio
+from affine import Affine
+from pyproj import Transformer
+from rasterio.warp import Resampling, reproject
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon as ShapelyPolygon
 
@@ -224,3 +227,33 @@ def test_the_circle_outline_holds_the_whole_circle() -> None:
         math.hypot(x, y) * math.cos(math.pi / len(points)) for x, y in zip(xs, ys, strict=True)
     )
     assert inradius >= circle.radius_m * (1 - 1e-6)
+
+
+def test_a_terrain_model_in_a_projected_crs_answers_like_the_same_in_degrees(
+    terrain: GeoTiffTerrain, tmp_path: Path
+) -> None:
+    """The Isle of Veloria's DEM warped to UTM zone 7 South (100 m cells, each the highest
+    of the cells it covers: resampling must not shave the peak)."""
+    utm = tmp_path / "veloria-utm.tif"
+    with rasterio.open(DEM) as src:
+        to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32707", always_xy=True)
+        left, bottom, right, top = to_utm.transform_bounds(*src.bounds)
+        width, height = math.ceil((right - left) / 100), math.ceil((top - bottom) / 100)
+        transform = Affine(100.0, 0.0, left, 0.0, -100.0, top)
+        profile = {**src.profile, "crs": "EPSG:32707", "transform": transform}
+        with rasterio.open(utm, "w", **{**profile, "width": width, "height": height}) as dst:
+            reproject(
+                rasterio.band(src, 1),
+                rasterio.band(dst, 1),
+                dst_transform=transform,
+                dst_crs="EPSG:32707",
+                resampling=Resampling.max,
+            )
+    projected = GeoTiffTerrain(utm, 5.0, AltitudeReference.AMSL)
+    for footprint in (
+        Circle(LatLng(-29.98, -140.03), 1_500.0),
+        Polygon((LatLng(-30.05, -140.10), LatLng(-30.05, -139.95), LatLng(-29.92, -139.97))),
+    ):
+        degrees, metres = terrain.height_range_m(footprint), projected.height_range_m(footprint)
+        # cells of 100 m against 200 m, on slopes of up to 7 %
+        assert metres == pytest.approx(degrees, abs=15.0)
