@@ -246,9 +246,13 @@ def _to_w84(
         for d, band in zip(drafts, bands, strict=True)
         if band is not None and d.feature not in refused
     ]
-    # one refusal per feature and reason: a band with both limits AGL names its lower one
-    unique = {(r.source_id, r.reason): r for found in refused.values() for r in reversed(found)}
-    return kept, list(reversed(unique.values()))
+    # one refusal per feature and reason, in file order: a band with both limits AGL
+    # names its lower one
+    unique: dict[tuple[str, str], Refusal] = {}
+    for found in refused.values():
+        for r in found:
+            unique.setdefault((r.source_id, r.reason), r)
+    return kept, list(unique.values())
 
 
 _COMPARED = ("kind", "name", "footprint", "altitude", "periods", "attributes")

@@ -163,12 +163,14 @@ def test_agl_without_a_terrain_model_refuses_the_whole_feature_at_its_reference(
     [(loc, message)] = failure.value.problems
     assert loc == LOCS[0]
     assert message.startswith("feature 'M': AGL (height above ground level)")
+    later = _draft("N", altitude=agl, reference_locs=LOCS)
     plan = exchange.import_zones(
-        world.uow, world.ctx, owner, _file(*parts, _draft("B")), skip_refused=True
+        world.uow, world.ctx, owner, _file(*parts, _draft("B"), later), skip_refused=True
     )
     assert [(e.change, e.source_id) for e in plan.entries] == [
         (Change.CREATED, "B"),
-        (Change.REFUSED, "M"),
+        (Change.REFUSED, "M"),  # in the file's order, once per feature
+        (Change.REFUSED, "N"),
     ]
 
 
