@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deconflict.adapters.egress import WebhookTargets
+from deconflict.adapters.heights import height_models
 from deconflict.adapters.migrate import upgrade
 from deconflict.adapters.projection import local_frame
 from deconflict.adapters.sql import SqlUnitOfWork, make_engine
@@ -57,6 +58,12 @@ def service_context(settings: Settings) -> ServiceContext:
         ),
         idempotency_ttl_s=settings.idempotency_ttl_s,
         webhook_targets=WebhookTargets(settings.webhook_allow_hosts),
+        heights=height_models(
+            settings.geoid_file,
+            settings.terrain_file,
+            settings.terrain_accuracy_m,
+            settings.terrain_reference,
+        ),
     )
 
 

@@ -171,6 +171,20 @@ class Settings(BaseSettings):
         description="/dss/v1: register a party for an unknown token subject on first use "
         "(test deployments); otherwise an unknown subject is refused (403)",
     )
+    geoid_file: Path | None = Field(
+        None,
+        description="The EGM96 geoid grid egm96_15.gtx (Debian's proj-data) for AMSL heights; "
+        "unset: looked up in PROJ's data directories and /usr/share/proj",
+    )
+    terrain_file: Path | None = Field(
+        None, description="A GeoTIFF terrain model (DEM) for AGL heights; unset: AGL is refused"
+    )
+    terrain_accuracy_m: float | None = Field(
+        None, ge=0, le=1000, description="The terrain model's stated vertical accuracy (metres)"
+    )
+    terrain_reference: Literal["AMSL", "W84"] = Field(
+        "AMSL", description="What the terrain model's heights are above: mean sea level or WGS 84"
+    )
 
     separation_horizontal_m: float = Field(50.0, ge=0)
     separation_vertical_m: float = Field(10.0, ge=0)

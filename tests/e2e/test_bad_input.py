@@ -183,10 +183,16 @@ BAD_VOLUMES: list[Any] = [
         id="native-naive-datetime",
     ),
     pytest.param(
-        lambda la, ln: _edit(square_volume(la, ln), ("altitude_reference",), "AMSL"),
+        lambda la, ln: _edit(square_volume(la, ln), ("altitude_reference",), "AGL"),
         ["altitude_reference"],
-        "W84",
-        id="native-amsl",
+        "needs a terrain model",
+        id="native-agl-without-terrain",
+    ),
+    pytest.param(
+        lambda la, ln: _edit(square_volume(la, ln), ("altitude_reference",), "STD"),
+        ["altitude_reference"],
+        "'W84', 'AMSL' or 'AGL'",
+        id="native-flight-level",
     ),
     pytest.param(
         lambda la, ln: {**square_volume(la, ln), "colour": "red"},
@@ -314,10 +320,10 @@ BAD_VOLUMES: list[Any] = [
         id="f3548-naive-datetime",
     ),
     pytest.param(
-        lambda la, ln: _edit(_f3548(la, ln), ("volume", "altitude_lower", "reference"), "AMSL"),
+        lambda la, ln: _edit(_f3548(la, ln), ("volume", "altitude_lower", "reference"), "AGL"),
         ["volume", "altitude_lower", "reference"],
-        "W84",
-        id="f3548-amsl",
+        "needs a terrain model",
+        id="f3548-agl-without-terrain",
     ),
     pytest.param(
         lambda la, ln: _edit(_f3548(la, ln), ("volume", "altitude_upper", "units"), "FT"),
@@ -428,10 +434,10 @@ BAD_VOLUMES: list[Any] = [
         id="geojson-naive-datetime",
     ),
     pytest.param(
-        lambda la, ln: _edit(_geojson(la, ln), ("properties", "altitude_reference"), "AMSL"),
+        lambda la, ln: _edit(_geojson(la, ln), ("properties", "altitude_reference"), "AGL"),
         ["properties", "altitude_reference"],
-        "W84",
-        id="geojson-amsl",
+        "needs a terrain model",
+        id="geojson-agl-without-terrain",
     ),
     pytest.param(
         lambda la, ln: _edit(
@@ -705,10 +711,10 @@ def test_a_page_size_outside_the_bounds_is_refused(
             id="lower-equals-upper",
         ),
         pytest.param(
-            lambda z, la, ln: {**z, "altitude_reference": "AMSL"},
+            lambda z, la, ln: {**z, "altitude_reference": "AGL"},
             ["body", "altitude_reference"],
-            "W84",
-            id="amsl",
+            "needs a terrain model",
+            id="agl-without-terrain",
         ),
         pytest.param(
             lambda z, la, ln: {**z, "kind": "forbidden"},

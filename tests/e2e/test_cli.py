@@ -107,6 +107,26 @@ def test_check_exits_0_when_nothing_conflicts(env: Settings, tmp_path: Path) -> 
     assert "No conflicts" in result.output
 
 
+def test_check_reads_heights_above_mean_sea_level(env: Settings, tmp_path: Path) -> None:
+    """The depot zone reaches 500 m above WGS 84; mean sea level lies 8.6 m below the
+    ellipsoid there, so 515 m AMSL is about 505 m above WGS 84: within the 10 m vertical
+    separation, where 515 m above WGS 84 would be clear of it."""
+    operator = _zone(env, "restricted")
+    features = []
+    for reference in ("W84", "AMSL"):
+        feature = _feature(-31.0, -141.0, 300, f"climb {reference}")
+        props = feature["properties"]
+        assert isinstance(props, dict)
+        props.update(altitude_lower_m=515, altitude_upper_m=600, altitude_reference=reference)
+        features.append(feature)
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = runner.invoke(app, ["check", str(plan), "--party", operator])
+    assert result.exit_code == 1, result.output
+    assert "climb AMSL" in result.output
+    assert "climb W84" not in result.output
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -30,7 +30,9 @@ from deconflict.domain.volumes import (
     Circle,
     Footprint,
     LatLng,
+    LengthUnit,
     Polygon,
+    StatedBand,
     TimeWindow,
     Volume4D,
 )
@@ -61,12 +63,45 @@ def footprint_from_json(doc: Json) -> Footprint:
     return Polygon(_points(shell), tuple(_points(h) for h in holes))
 
 
+def _stated_to_json(s: StatedBand) -> Json:
+    return {
+        "lower": s.lower,
+        "lower_reference": s.lower_reference.value,
+        "upper": s.upper,
+        "upper_reference": s.upper_reference.value,
+        "unit": s.unit.value,
+    }
+
+
+def _stated_from_json(doc: Json) -> StatedBand:
+    return StatedBand(
+        doc["lower"],
+        AltitudeReference(doc["lower_reference"]),
+        doc["upper"],
+        AltitudeReference(doc["upper_reference"]),
+        LengthUnit(doc["unit"]),
+    )
+
+
 def band_to_json(band: AltitudeBand) -> Json:
-    return {"lower_m": band.lower_m, "upper_m": band.upper_m, "reference": band.reference.value}
+    doc: Json = {
+        "lower_m": band.lower_m,
+        "upper_m": band.upper_m,
+        "reference": band.reference.value,
+    }
+    if band.stated is not None:
+        doc["stated"] = _stated_to_json(band.stated)
+    return doc
 
 
 def band_from_json(doc: Json) -> AltitudeBand:
-    return AltitudeBand(doc["lower_m"], doc["upper_m"], AltitudeReference(doc["reference"]))
+    stated = doc.get("stated")  # only bands converted from AMSL, AGL or feet have one
+    return AltitudeBand(
+        doc["lower_m"],
+        doc["upper_m"],
+        AltitudeReference(doc["reference"]),
+        None if stated is None else _stated_from_json(stated),
+    )
 
 
 def window_to_json(window: TimeWindow) -> list[str]:

@@ -95,18 +95,67 @@ Footprint = Polygon | Circle
 
 
 class AltitudeReference(StrEnum):
-    """Vertical datum of an altitude band. `W84` is height above the WGS 84 ellipsoid."""
+    """Vertical datum of an altitude. `W84` is height above the WGS 84 ellipsoid, the only
+    one bands are compared in; `AMSL` is above mean sea level (the EGM96 geoid) and `AGL`
+    above the ground (a terrain model): `heights.to_w84` converts them."""
 
     W84 = "W84"
+    AMSL = "AMSL"
+    AGL = "AGL"
+
+
+class LengthUnit(StrEnum):
+    M = "M"
+    FT = "FT"
+
+
+#: Metres per international foot (exact by definition).
+FOOT_M = 0.3048
+#: The altitudes every edge accepts, metres (a converted band must stay within them too).
+LOWEST_ALTITUDE_M = -8000.0
+HIGHEST_ALTITUDE_M = 100_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class StatedBand:
+    """An altitude band as its source stated it: each limit in its own reference, both in
+    `unit`. Kept beside the band it was converted to, so that exports give it back."""
+
+    lower: float
+    lower_reference: AltitudeReference
+    upper: float
+    upper_reference: AltitudeReference
+    unit: LengthUnit = LengthUnit.M
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lower) and math.isfinite(self.upper)):
+            raise InvalidInput.at(("altitude",), "altitudes must be finite numbers")
+
+    @property
+    def lower_m(self) -> float:
+        return self.lower * (FOOT_M if self.unit is LengthUnit.FT else 1.0)
+
+    @property
+    def upper_m(self) -> float:
+        return self.upper * (FOOT_M if self.unit is LengthUnit.FT else 1.0)
+
+    @property
+    def plain(self) -> bool:
+        """Above the WGS 84 ellipsoid: converted exactly (feet at 0.3048 m), nothing to
+        keep."""
+        return self.lower_reference is self.upper_reference is AltitudeReference.W84
 
 
 @dataclass(frozen=True, slots=True)
 class AltitudeBand:
-    """[lower_m, upper_m] metres above the reference datum, lower < upper."""
+    """[lower_m, upper_m] metres above the reference datum, lower < upper. `stated` is
+    what the source said when a limit was not above WGS 84 (converted conservatively,
+    see `heights.to_w84`)."""
 
     lower_m: float
     upper_m: float
     reference: AltitudeReference = AltitudeReference.W84
+    stated: StatedBand | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.lower_m) and math.isfinite(self.upper_m)):
@@ -120,8 +169,9 @@ class AltitudeBand:
     def comparable_with(self, other: AltitudeBand) -> None:
         """Raises IncomparableAltitudes unless both bands share one datum.
 
-        No conversion between datums exists yet, so comparing e.g. AMSL with W84 as
-        if equal would be silently wrong by tens of metres: refuse instead.
+        Bands are compared above W84 only: AMSL and AGL ones are converted first
+        (`heights.to_w84`); comparing one that was not as if equal would be silently
+        wrong by tens of metres: refuse instead.
         """
         if self.reference != other.reference:
             raise IncomparableAltitudes(

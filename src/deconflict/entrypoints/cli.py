@@ -313,7 +313,7 @@ def check(
         with _container() as container, Progress(console=console, transient=True) as progress:
             task = progress.add_task("Checking operations", total=len(grouped))
             for name, group in grouped.items():
-                volumes = converters.volumes_from_api(group)
+                volumes = converters.volumes_from_api(group, container.ctx)
                 results.append(
                     (name, ops.check_volumes(container.uow, container.ctx, caller, volumes))
                 )

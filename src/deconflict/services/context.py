@@ -1,4 +1,5 @@
-"""What every service needs besides storage: clock, ids, projections, limits, minima."""
+"""What every service needs besides storage: clock, ids, projections, limits, minima,
+height models."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Protocol
 
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FootprintLimits, FrameFactory
+from deconflict.domain.heights import HeightModels
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +51,5 @@ class ServiceContext:
     new_id: Callable[[], str] = field(default=_new_id)
     #: How long an Idempotency-Key and its first answer are kept.
     idempotency_ttl_s: float = 24 * 3600.0
+    #: The geoid and terrain models that AMSL and AGL heights are converted with.
+    heights: HeightModels = field(default_factory=HeightModels)

@@ -24,9 +24,10 @@ from typing import Any
 
 from deconflict.domain.errors import InvalidInput, Loc, StateConflict
 from deconflict.domain.geometry import FrameFactory, LocalFrame, check_footprint
+from deconflict.domain.heights import Unconvertible, to_w84
 from deconflict.domain.model import Caller, Party, Zone, ZoneKind
 from deconflict.domain.operation import Operation
-from deconflict.domain.volumes import AltitudeBand, Footprint, LatLng, TimeWindow
+from deconflict.domain.volumes import AltitudeBand, Footprint, LatLng, StatedBand, TimeWindow
 
 from .access import Action, authorize
 from .audit import draft, record
@@ -50,7 +51,9 @@ class ZoneDraft:
 
     `feature` is the identifier of the feature it comes from; a multi-part feature gives
     one draft per part, with `source_id` `<feature>#<n>`, a single part `<feature>`.
-    `loc` is where the feature is in the file, for messages.
+    `loc` is where the feature is in the file, for messages; `altitude` is the band as
+    the file states it (converted to WGS 84 by the import), `reference_locs` where its
+    lower and upper references are.
     """
 
     source_id: str
@@ -59,9 +62,10 @@ class ZoneDraft:
     kind: ZoneKind
     name: str
     footprint: Footprint
-    altitude: AltitudeBand
+    altitude: StatedBand
     periods: tuple[TimeWindow, ...]
     attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    reference_locs: tuple[Loc, Loc] = ((), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,63 @@ def _validate(drafts: Sequence[ZoneDraft], ctx: ServiceContext, progress: Progre
         raise InvalidInput(problems[:MAX_PROBLEMS])
 
 
+#: Which of a draft's `reference_locs` a problem `domain.heights.to_w84` names is at.
+_LIMIT_FIELDS = {
+    "altitude_lower_reference": 0,
+    "altitude_lower_m": 0,
+    "altitude_upper_reference": 1,
+    "altitude_upper_m": 1,
+}
+
+
+def _limit_loc(draft: ZoneDraft, loc: Loc) -> Loc:
+    return draft.reference_locs[_LIMIT_FIELDS.get(str(loc[0]), 1)] if loc else draft.loc
+
+
+def _to_w84(
+    drafts: Sequence[ZoneDraft], ctx: ServiceContext
+) -> tuple[list[tuple[ZoneDraft, AltitudeBand]], list[Refusal]]:
+    """Each draft with its band above WGS 84 (`domain.heights.to_w84`). A feature with a
+    part no model here can convert (AGL without a terrain model, outside it) is refused
+    whole, at the reference's field; a band that is empty once converted fails the
+    import."""
+    bands: list[AltitudeBand | None] = []
+    refused: dict[str, list[Refusal]] = {}
+    problems: list[tuple[Loc, str]] = []
+    for d in drafts:
+        try:
+            bands.append(to_w84(d.altitude, d.footprint, ctx.heights))
+            continue
+        except Unconvertible as e:
+            refused.setdefault(d.feature, []).extend(
+                Refusal(
+                    d.feature,
+                    _limit_loc(d, loc),
+                    f"feature {d.feature!r}: {msg}",
+                )
+                for loc, msg in e.problems
+            )
+        except InvalidInput as e:
+            problems.extend(
+                (_limit_loc(d, loc), f"feature {d.source_id!r}: {msg}") for loc, msg in e.problems
+            )
+        bands.append(None)
+    if problems:
+        raise InvalidInput(problems[:MAX_PROBLEMS])
+    kept = [
+        (d, band)
+        for d, band in zip(drafts, bands, strict=True)
+        if band is not None and d.feature not in refused
+    ]
+    # one refusal per feature and reason, in file order: a band with both limits AGL
+    # names its lower one
+    unique: dict[tuple[str, str], Refusal] = {}
+    for found in refused.values():
+        for r in found:
+            unique.setdefault((r.source_id, r.reason), r)
+    return kept, list(unique.values())
+
+
 _COMPARED = ("kind", "name", "footprint", "altitude", "periods", "attributes")
 
 
@@ -205,13 +266,20 @@ class _Work:
     removed: list[Zone] = field(default_factory=list)
 
 
-def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_id: str) -> _Work:
+def _plan(
+    file: ZoneFile,
+    converted: Sequence[tuple[ZoneDraft, AltitudeBand]],
+    refusals: Sequence[Refusal],
+    existing: Sequence[Zone],
+    ctx: ServiceContext,
+    party_id: str,
+) -> _Work:
     by_source = {z.source_id: z for z in existing if z.source_id is not None}
     by_id = {z.id: z for z in existing if z.source_id is None}
     work = _Work()
     matched: set[str] = set()
     now = ctx.clock()
-    for d in file.drafts:
+    for d, band in converted:
         before = by_source.get(d.source_id) or by_id.get(d.source_id)
         if before is None:
             zone = Zone(
@@ -220,7 +288,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
                 kind=d.kind,
                 name=d.name,
                 footprint=d.footprint,
-                altitude=d.altitude,
+                altitude=band,
                 periods=d.periods,
                 created_at=now,
                 source_id=d.source_id,
@@ -235,7 +303,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
             kind=d.kind,
             name=d.name,
             footprint=d.footprint,
-            altitude=d.altitude,
+            altitude=band,
             periods=d.periods,
             attributes=dict(d.attributes),
         )
@@ -252,7 +320,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
                 ", ".join(changed),
             )
         )
-    features = {d.feature for d in file.drafts}
+    features = {d.feature for d, _ in converted}
     for zone in existing:
         sid = zone.source_id
         if sid is None or zone.id in matched:
@@ -269,7 +337,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
                     "a part of its feature that the file no longer has",
                 )
             )
-    for r in file.refusals:
+    for r in (*file.refusals, *refusals):
         change = Change.SKIPPED if r.skipped else Change.REFUSED
         work.entries.append(PlanEntry(change, r.source_id, detail=r.reason, loc=r.loc))
     return work
@@ -306,11 +374,13 @@ def import_zones(
     report = progress or _noop
     _check_identifiers(file)
     _validate(file.drafts, ctx, report)
+    converted, refusals = _to_w84(file.drafts, ctx)
 
     def work(tx: Transaction) -> ImportPlan:
         if tx.parties.get(caller.party_id) is None:
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
-        done = _plan(file, tx.zones.of_party(caller.party_id), ctx, caller.party_id)
+        existing = tx.zones.of_party(caller.party_id)
+        done = _plan(file, converted, refusals, existing, ctx, caller.party_id)
         plan = ImportPlan(caller.party_id, file.format, tuple(done.entries), dry_run, False)
         if dry_run:
             return plan

@@ -4,6 +4,7 @@ table, units, schedules, multi-part features, refusals and broken files."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,10 +13,21 @@ import pytest
 from deconflict.adapters import interchange
 from deconflict.adapters.interchange.detect import detect
 from deconflict.domain.errors import InvalidInput
+from deconflict.domain.heights import HeightModels, to_w84
 from deconflict.domain.model import Zone, ZoneKind
-from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, Polygon, TimeWindow
+from deconflict.domain.volumes import (
+    AltitudeBand,
+    AltitudeReference,
+    Circle,
+    LatLng,
+    LengthUnit,
+    Polygon,
+    StatedBand,
+    TimeWindow,
+)
 from deconflict.services.interchange import ZoneDraft, ZoneFile
 
+W84, AMSL, AGL = AltitudeReference.W84, AltitudeReference.AMSL, AltitudeReference.AGL
 DATA = Path(__file__).resolve().parents[2] / "data" / "interchange"
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -183,8 +195,7 @@ def test_kml_reads_schema_data_timespans_and_names_as_identifiers() -> None:
 @pytest.mark.parametrize(
     ("ident", "field", "words"),
     [
-        ("VLR-G10", "lowerVerticalReference", "AGL"),
-        ("VLR-M11", "upperVerticalReference", "AMSL"),
+        ("VLR-F15", "upperVerticalReference", "a flight level"),
         ("VLR-D12", "startEvent", "daylight event"),
         ("VLR-U13", "schedule", "without both startDateTime and endDateTime"),
     ],
@@ -198,15 +209,43 @@ def test_what_cannot_be_represented_is_refused_naming_feature_and_field(
     assert refusal.loc[-1] == field
     assert f"feature {ident!r}" in refusal.reason
     assert words in refusal.reason
-    assert [d.source_id for d in file.drafts] == ["VLR-K14"]
+    # AGL and AMSL are read as stated; the import converts them (or refuses them there)
+    assert [d.source_id for d in file.drafts] == ["VLR-G10", "VLR-M11", "VLR-K14"]
 
 
-def test_an_agl_geojson_feature_is_refused() -> None:
+def test_limits_are_read_as_stated_each_in_its_own_reference_and_unit() -> None:
+    drafts = _by_id(_read("ed269_unrepresentable.json"))
+    assert drafts["VLR-G10"].altitude == StatedBand(0, AGL, 120, AGL)
+    assert drafts["VLR-M11"].altitude == StatedBand(0, W84, 1500, AMSL, LengthUnit.FT)
+    assert drafts["VLR-M11"].reference_locs == (
+        ("features", 1, "geometry", 0, "lowerVerticalReference"),
+        ("features", 1, "geometry", 0, "upperVerticalReference"),
+    )
+
+
+def test_a_flight_level_in_a_geojson_feature_is_refused() -> None:
     doc = json.loads((DATA / "zones.geojson").read_text())
-    doc["features"][2]["properties"]["altitude_reference"] = "AGL"
+    doc["features"][2]["properties"]["altitude_reference"] = "STD"
     file = interchange.read_zones(json.dumps(doc).encode())
     [refusal] = [r for r in file.refusals if not r.skipped]
     assert refusal.loc == ("features", 2, "properties", "altitude_reference")
+    assert "flight level" in refusal.reason
+
+
+def test_a_geojson_feature_may_state_each_limit_in_its_own_reference() -> None:
+    doc = json.loads((DATA / "zones.geojson").read_text())
+    props = doc["features"][2]["properties"]
+    props.update(altitude_lower_reference="AGL", altitude_upper_reference="AMSL")
+    draft = next(
+        d
+        for d in interchange.read_zones(json.dumps(doc).encode()).drafts
+        if d.loc == ("features", 2)
+    )
+    assert (draft.altitude.lower_reference, draft.altitude.upper_reference) == (AGL, AMSL)
+    assert draft.reference_locs == (
+        ("features", 2, "properties", "altitude_lower_reference"),
+        ("features", 2, "properties", "altitude_upper_reference"),
+    )
 
 
 BROKEN = [
@@ -342,7 +381,8 @@ ODD_PERIODS = (
 def test_a_zone_written_and_read_again_is_the_same(fmt: str, zone: Zone) -> None:
     [draft] = interchange.read_zones(interchange.write_zones(fmt, [zone], "t").encode()).drafts
     assert draft.source_id == (zone.source_id or zone.id)
-    assert (draft.kind, draft.name, draft.footprint, draft.altitude, draft.periods) == (
+    band = to_w84(draft.altitude, draft.footprint, HeightModels())
+    assert (draft.kind, draft.name, draft.footprint, band, draft.periods) == (
         zone.kind,
         zone.name,
         zone.footprint,
@@ -350,3 +390,25 @@ def test_a_zone_written_and_read_again_is_the_same(fmt: str, zone: Zone) -> None
         zone.periods,
     )
     assert dict(draft.attributes) == dict(zone.attributes)
+
+
+STATED = [
+    StatedBand(400, AMSL, 1500, AMSL, LengthUnit.FT),
+    StatedBand(0, AGL, 120, AGL),
+    StatedBand(30, AGL, 450.5, AMSL),
+]
+
+
+@pytest.mark.parametrize("fmt", interchange.ZONE_FORMATS)
+@pytest.mark.parametrize("stated", STATED, ids=["amsl-feet", "agl", "agl-to-amsl"])
+def test_a_zone_stated_in_amsl_or_agl_is_written_as_it_came(fmt: str, stated: StatedBand) -> None:
+    """The converted band is what deconflict compares; a file gets what was stated. ED-269
+    keeps the unit too; GeoJSON and KML hold metres."""
+    zone = replace(_zone(), altitude=AltitudeBand(-30.0, 500.0, stated=stated))
+    [draft] = interchange.read_zones(interchange.write_zones(fmt, [zone], "t").encode()).drafts
+    if fmt == "ed269":
+        assert draft.altitude == stated
+    else:
+        assert draft.altitude == StatedBand(
+            stated.lower_m, stated.lower_reference, stated.upper_m, stated.upper_reference
+        )

@@ -14,6 +14,7 @@ from deconflict.domain.conflicts import (
     time_overlap,
     volumes_conflict,
 )
+from deconflict.domain.errors import IncomparableAltitudes
 from deconflict.domain.geometry import PlanarFootprint
 from deconflict.domain.volumes import (
     ALWAYS,
@@ -155,10 +156,15 @@ def test_altitude_overlap_keeps_the_reference_of_the_other_band() -> None:
 
 
 def test_bands_of_one_reference_are_comparable() -> None:
-    """Only W84 exists: a second reference cannot be constructed, so the refusal of
-    mixed datums (IncomparableAltitudes) has no test yet."""
-    assert list(AltitudeReference) == [AltitudeReference.W84]
     assert altitude_overlap(AltitudeBand(0, 10), AltitudeBand(5, 20), 0.0) == AltitudeBand(5, 10)
+
+
+def test_a_band_left_above_mean_sea_level_is_never_compared_with_one_above_wgs84() -> None:
+    """AMSL and AGL bands are converted (heights.to_w84) before any comparison; one that
+    was not would be wrong by tens of metres, so comparing it is refused."""
+    amsl = AltitudeBand(0, 10, AltitudeReference.AMSL)
+    with pytest.raises(IncomparableAltitudes, match="AMSL cannot be compared with W84"):
+        altitude_overlap(amsl, AltitudeBand(5, 20), 0.0)
 
 
 # ---- separation and the order of the tests ------------------------------------------------

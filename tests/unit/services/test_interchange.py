@@ -10,7 +10,7 @@ import pytest
 
 from deconflict.domain.errors import InvalidInput, StateConflict
 from deconflict.domain.model import ZoneKind
-from deconflict.domain.volumes import AltitudeBand, LatLng, Polygon, TimeWindow
+from deconflict.domain.volumes import AltitudeReference, LatLng, Polygon, StatedBand, TimeWindow
 from deconflict.services import interchange as exchange
 from deconflict.services.context import ServiceContext
 from deconflict.services.interchange import Change, Refusal, ZoneDraft, ZoneFile
@@ -27,7 +27,7 @@ def _draft(source_id: str, **changes: object) -> ZoneDraft:
         kind=ZoneKind.NOTIFY,
         name=f"zone {source_id}",
         footprint=circle(),
-        altitude=AltitudeBand(0, 100),
+        altitude=StatedBand(0, AltitudeReference.W84, 100, AltitudeReference.W84),
         periods=(),
         attributes={"authority": "Fictional Office"},
     )
@@ -134,3 +134,53 @@ def test_the_parts_a_feature_lost_are_removed(world: World) -> None:
     changes = {e.source_id: e.change for e in plan.entries}
     assert changes == {"M": Change.CREATED, "M#1": Change.REMOVED, "M#2": Change.REMOVED}
     assert [z.source_id for z in exchange.export_zones(world.uow, owner).zones] == ["M"]
+
+
+W84, AMSL, AGL = AltitudeReference.W84, AltitudeReference.AMSL, AltitudeReference.AGL
+LOCS = (("features", 0, "lowerVerticalReference"), ("features", 0, "upperVerticalReference"))
+
+
+def test_limits_above_mean_sea_level_are_stored_above_wgs84_with_what_was_stated(
+    world: World,
+) -> None:
+    owner = admin(world.alpha)
+    stated = StatedBand(100, AMSL, 150, AMSL)
+    exchange.import_zones(world.uow, world.ctx, owner, _file(_draft("A", altitude=stated)))
+    [zone] = exchange.export_zones(world.uow, owner).zones
+    # the geoid lies some 49 m above the ellipsoid here (47N 8E)
+    assert 100 + 45 < zone.altitude.lower_m < 100 + 49 < 150 + 49 < zone.altitude.upper_m < 150 + 53
+    assert zone.altitude.stated == stated
+
+
+def test_agl_without_a_terrain_model_refuses_the_whole_feature_at_its_reference(
+    world: World,
+) -> None:
+    owner = admin(world.alpha)
+    agl = StatedBand(0, AGL, 120, AGL)
+    parts = [_draft("M#1", altitude=agl, reference_locs=LOCS), _draft("M#2")]
+    with unchanged(world.uow), pytest.raises(exchange.ImportRefused) as failure:
+        exchange.import_zones(world.uow, world.ctx, owner, _file(*parts, _draft("B")))
+    [(loc, message)] = failure.value.problems
+    assert loc == LOCS[0]
+    assert message.startswith("feature 'M': AGL (height above ground level)")
+    later = _draft("N", altitude=agl, reference_locs=LOCS)
+    plan = exchange.import_zones(
+        world.uow, world.ctx, owner, _file(*parts, _draft("B"), later), skip_refused=True
+    )
+    assert [(e.change, e.source_id) for e in plan.entries] == [
+        (Change.CREATED, "B"),
+        (Change.REFUSED, "M"),  # in the file's order, once per feature
+        (Change.REFUSED, "N"),
+    ]
+
+
+def test_a_band_empty_once_converted_fails_the_import_at_its_upper_limit(world: World) -> None:
+    owner = admin(world.alpha)
+    empty = StatedBand(200, W84, 120, AMSL)  # 120 m above a sea level 49 m up: below 200 m
+    with unchanged(world.uow), pytest.raises(InvalidInput) as failure:
+        exchange.import_zones(
+            world.uow, world.ctx, owner, _file(_draft("E", altitude=empty, reference_locs=LOCS))
+        )
+    [(loc, message)] = failure.value.problems
+    assert loc == LOCS[1]
+    assert "must be above the lower limit" in message

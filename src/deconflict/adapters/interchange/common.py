@@ -3,7 +3,7 @@ problem at a feature and field.
 
 A parser reads one feature at a time. A problem with the file (a wrong type, a missing
 field, a broken ring) raises `Bad`; a well-formed feature that deconflict cannot hold
-(an AGL limit, a sunrise schedule) raises `Unrepresentable`. Both carry the location of
+(a flight level, a sunrise schedule) raises `Unrepresentable`. Both carry the location of
 the field and a message that names the feature; `Collector` gathers them so that one
 failed import reports every problem (up to a limit), not just the first.
 """
@@ -18,7 +18,18 @@ from typing import Any, NoReturn
 
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import ZoneKind
-from deconflict.domain.volumes import ALWAYS, AltitudeBand, Footprint, LatLng, TimeWindow
+from deconflict.domain.volumes import (
+    ALWAYS,
+    HIGHEST_ALTITUDE_M,
+    LOWEST_ALTITUDE_M,
+    AltitudeBand,
+    AltitudeReference,
+    Footprint,
+    LatLng,
+    LengthUnit,
+    StatedBand,
+    TimeWindow,
+)
 from deconflict.services.interchange import MAX_PROBLEMS, Refusal, ZoneDraft
 
 #: ED-269 restriction -> zone kind. NO_RESTRICTION (None) restricts nothing: skipped.
@@ -40,8 +51,6 @@ NO_RESTRICTION_REASON = (
     "NO_RESTRICTION zones restrict nothing and deconflict has no information-only kind: skipped"
 )
 
-#: Metres per international foot (exact by definition).
-FOOT_M = 0.3048
 MAX_NAME = 200
 
 
@@ -263,42 +272,85 @@ def time_of_day(value: Any, loc: Loc) -> tuple[timedelta, timezone]:
     return timedelta(hours=h, minutes=m, seconds=s), offset
 
 
-def band(lower_m: float, upper_m: float, loc: Loc) -> AltitudeBand:
-    if lower_m >= upper_m:
-        bad(loc, f"the upper limit ({upper_m:g} m) must be above the lower limit ({lower_m:g} m)")
-    if lower_m < -8000 or upper_m > 100_000:
-        bad(loc, "altitudes must lie between -8000 m and 100000 m")
-    return AltitudeBand(lower_m, upper_m)
+def band(
+    lower: float,
+    lower_reference: AltitudeReference,
+    upper: float,
+    upper_reference: AltitudeReference,
+    loc: Loc,
+    unit: LengthUnit = LengthUnit.M,
+) -> StatedBand:
+    """The band as the file states it (`loc`: its upper limit). Limits in two references
+    are ordered once converted, by the import (`services.interchange`)."""
+    stated = StatedBand(lower, lower_reference, upper, upper_reference, unit)
+    if lower_reference is upper_reference and lower >= upper:
+        bad(loc, f"the upper limit ({upper:g}) must be above the lower limit ({lower:g})")
+    if stated.lower_m < LOWEST_ALTITUDE_M or stated.upper_m > HIGHEST_ALTITUDE_M:
+        bad(
+            loc,
+            f"altitudes must lie between {LOWEST_ALTITUDE_M:.0f} m and {HIGHEST_ALTITUDE_M:.0f} m",
+        )
+    return stated
 
 
-#: Altitude references deconflict holds (the domain's only datum is the WGS 84 ellipsoid).
-W84_NAMES = frozenset({"W84", "WGS84", "WGS-84", "WGS 84"})
-#: References that are well defined but cannot be converted to W84 without terrain or
-#: geoid models (not exact): refused.
+#: Names of the references deconflict converts (`domain.heights`): ellipsoid, mean sea
+#: level (EGM96 geoid), ground (a terrain model).
+REFERENCE_NAMES: Mapping[str, AltitudeReference] = {
+    "W84": AltitudeReference.W84,
+    "WGS84": AltitudeReference.W84,
+    "WGS-84": AltitudeReference.W84,
+    "WGS 84": AltitudeReference.W84,
+    "AMSL": AltitudeReference.AMSL,
+    "MSL": AltitudeReference.AMSL,
+    "AGL": AltitudeReference.AGL,
+    "SFC": AltitudeReference.AGL,
+}
+#: ED-269's names for them, written on export.
+ED269_REFERENCES: Mapping[AltitudeReference, str] = {
+    AltitudeReference.W84: "WGS84",
+    AltitudeReference.AMSL: "AMSL",
+    AltitudeReference.AGL: "AGL",
+}
+#: References that are well defined but no model converts: refused.
 OTHER_REFERENCES = {
-    "AGL": "height above ground level",
-    "SFC": "height above the surface",
-    "AMSL": "altitude above mean sea level",
-    "MSL": "altitude above mean sea level",
-    "STD": "a flight level (standard pressure)",
+    "STD": "a flight level (standard pressure): its height depends on the day's air "
+    "pressure, which no model gives in advance",
 }
 
 
-def reference(value: Any, loc: Loc) -> None:
-    """Accepts a W84 name; raises Unrepresentable for AGL, AMSL and the like."""
+def reference(value: Any, loc: Loc) -> AltitudeReference:
+    """A reference deconflict converts; Unrepresentable for flight levels."""
     raw = text(value, loc)
     assert raw is not None
     upper = raw.upper()
-    if upper in W84_NAMES:
-        return
+    if upper in REFERENCE_NAMES:
+        return REFERENCE_NAMES[upper]
     if upper in OTHER_REFERENCES:
         raise Unrepresentable(
             loc,
             f"{raw} ({OTHER_REFERENCES[upper]}) cannot be represented: deconflict compares "
-            "altitudes above the WGS 84 ellipsoid only, and converting needs terrain or "
-            "geoid data (not exact)",
+            "heights above the WGS 84 ellipsoid",
         )
-    bad(loc, f"unknown altitude reference {raw!r} (expected WGS84, AGL or AMSL)")
+    bad(loc, f"unknown altitude reference {raw!r} (expected WGS84, AMSL or AGL)")
+
+
+def band_properties(band: AltitudeBand) -> dict[str, float | str]:
+    """The GeoJSON and KML altitude properties of a band: as its source stated it (in
+    metres), else metres above W84. One `altitude_reference`, or one per limit."""
+    s = band.stated
+    if s is None:
+        return {
+            "altitude_lower_m": band.lower_m,
+            "altitude_upper_m": band.upper_m,
+            "altitude_reference": band.reference.value,
+        }
+    out: dict[str, float | str] = {"altitude_lower_m": s.lower_m, "altitude_upper_m": s.upper_m}
+    if s.lower_reference is s.upper_reference:
+        out["altitude_reference"] = s.lower_reference.value
+    else:
+        out["altitude_lower_reference"] = s.lower_reference.value
+        out["altitude_upper_reference"] = s.upper_reference.value
+    return out
 
 
 def iso(dt: datetime) -> str:
@@ -319,25 +371,36 @@ def drafts(
     props_loc: Loc,
     kind: ZoneKind | None,
     kind_key: str,
-    altitude_reference: Any,
+    properties: Mapping[str, Any],
     zone_name: str,
     footprints: list[Footprint],
-    band: AltitudeBand,
     periods: tuple[TimeWindow, ...],
     attributes: dict[str, Any],
 ) -> list[ZoneDraft]:
     """The zones of one feature (one per part, ids `<id>#1`, `#2`... when several), or
     none with a refusal: a kind that restricts nothing, an altitude reference that
-    cannot be represented. Shared by the GeoJSON and KML readers."""
+    cannot be represented. Shared by the GeoJSON and KML readers: the band is
+    `altitude_lower_m`, `altitude_upper_m` in `altitude_reference` (W84 by default), or
+    each limit in its own (`altitude_lower_reference`, `altitude_upper_reference`)."""
     who = label(ident, 0)
+    lower = number(properties.get("altitude_lower_m"), (*props_loc, "altitude_lower_m"))
+    upper = number(properties.get("altitude_upper_m"), (*props_loc, "altitude_upper_m"))
     if kind is None:
         out.refusal(ident, (*props_loc, kind_key), who, NO_RESTRICTION_REASON, skipped=True)
         return []
+    locs: list[Loc] = []
+    references: list[AltitudeReference] = []
     try:
-        reference(altitude_reference, (*props_loc, "altitude_reference"))
+        for side in ("lower", "upper"):
+            key = f"altitude_{side}_reference"
+            if properties.get(key) is None:
+                key = "altitude_reference"
+            locs.append((*props_loc, key))
+            references.append(reference(properties.get(key) or "W84", locs[-1]))
     except Unrepresentable as e:
         out.refusal(ident, e.loc, who, e.message, skipped=False)
         return []
+    stated = band(lower, references[0], upper, references[1], (*props_loc, "altitude_upper_m"))
     return [
         ZoneDraft(
             source_id=ident if len(footprints) == 1 else f"{ident}#{j}",
@@ -346,9 +409,10 @@ def drafts(
             kind=kind,
             name=zone_name,
             footprint=footprint,
-            altitude=band,
+            altitude=stated,
             periods=periods,
             attributes=attributes,
+            reference_locs=(locs[0], locs[1]),
         )
         for j, footprint in enumerate(footprints, start=1)
     ]

@@ -11,8 +11,10 @@ holes allowed) or a `Circle` (`center` [longitude, latitude], `radius` in
 written back on export.
 
 - Restrictions: see `common.RESTRICTION_TO_KIND`; NO_RESTRICTION is skipped.
-- Altitudes: WGS84 is held exactly (feet converted at 0.3048 m, exact); AGL and AMSL are
-  refused, as is an absent limit (the surface, or no upper bound).
+- Altitudes: WGS84 is held exactly (feet converted at 0.3048 m, exact); AMSL (also MSL)
+  and AGL (also SFC) are converted conservatively by the import (`domain.heights`), the
+  limits as stated kept; a flight level (STD) is refused, as is an absent limit (the
+  surface, or no upper bound).
 - Applicability: `permanent: YES` without a schedule is always active; a period with
   `startDateTime`/`endDateTime` becomes one active period; a `schedule` of daily periods
   (days MON..SUN or ANY, `startTime`/`endTime` with their offsets, an end at or before
@@ -21,8 +23,8 @@ written back on export.
   (`startEvent`/`endEvent`: sunrise, sunset, twilight), are refused.
 - Several airspace volumes in `geometry` make one zone each (`<identifier>#1`, ...).
 
-Write: one feature per zone, identifier = the zone's `source_id` (or its id), limits in
-metres above WGS84, one applicability period per active period (`permanent: YES` when
+Write: one feature per zone, identifier = the zone's `source_id` (or its id), limits as
+they were imported (unit and references), else metres above WGS84, one applicability period per active period (`permanent: YES` when
 none), and the attributes kept from the import.
 """
 
@@ -34,7 +36,17 @@ from typing import Any
 
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Zone, ZoneKind
-from deconflict.domain.volumes import ALWAYS, AltitudeBand, Circle, Footprint, Polygon, TimeWindow
+from deconflict.domain.volumes import (
+    ALWAYS,
+    FOOT_M,
+    AltitudeReference,
+    Circle,
+    Footprint,
+    LengthUnit,
+    Polygon,
+    StatedBand,
+    TimeWindow,
+)
 from deconflict.services.interchange import ZoneDraft, ZoneFile
 
 from . import common as c
@@ -96,7 +108,7 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
     refusals: list[c.Unrepresentable] = []
     periods = _applicability(f.get("applicability"), (*loc, "applicability"), refusals)
     geometry = c.sequence(f.get("geometry"), (*loc, "geometry"), min_items=1)
-    parts: list[tuple[Footprint, AltitudeBand | None]] = [
+    parts: list[tuple[Footprint, StatedBand | None]] = [
         _volume(g, (*loc, "geometry", j), refusals) for j, g in enumerate(geometry)
     ]
     if kind is None:
@@ -126,6 +138,10 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
                 altitude=altitude,
                 periods=periods,
                 attributes=attributes,
+                reference_locs=(
+                    (*loc, "geometry", j - 1, "lowerVerticalReference"),
+                    (*loc, "geometry", j - 1, "upperVerticalReference"),
+                ),
             )
         )
     return drafts
@@ -271,20 +287,22 @@ def _expand(
 
 def _volume(
     raw: Any, loc: Loc, refusals: list[c.Unrepresentable]
-) -> tuple[Footprint, AltitudeBand | None]:
+) -> tuple[Footprint, StatedBand | None]:
     g = c.mapping(raw, loc)
     uom = c.text(g.get("uomDimensions"), (*loc, "uomDimensions"))
     assert uom is not None
     if uom.upper() not in ("M", "FT"):
         c.bad((*loc, "uomDimensions"), f"must be M or FT, not {uom!r}")
-    scale = 1.0 if uom.upper() == "M" else c.FOOT_M
+    unit = LengthUnit(uom.upper())
+    scale = 1.0 if unit is LengthUnit.M else FOOT_M
     footprint = _projection(g.get("horizontalProjection"), (*loc, "horizontalProjection"), scale)
     limits: list[float] = []
+    references: list[AltitudeReference] = []
     try:
         for side in ("lower", "upper"):
             value = g.get(f"{side}Limit")
             ref_loc = (*loc, f"{side}VerticalReference")
-            c.reference(g.get(f"{side}VerticalReference"), ref_loc)
+            references.append(c.reference(g.get(f"{side}VerticalReference"), ref_loc))
             if value is None:
                 raise c.Unrepresentable(
                     (*loc, f"{side}Limit"),
@@ -292,11 +310,12 @@ def _volume(
                     if side == "lower"
                     else "an absent upper limit (unlimited) cannot be represented",
                 )
-            limits.append(c.number(value, (*loc, f"{side}Limit")) * scale)
+            limits.append(c.number(value, (*loc, f"{side}Limit")))
     except c.Unrepresentable as e:
         refusals.append(e)
         return footprint, None
-    return footprint, c.band(limits[0], limits[1], (*loc, "upperLimit"))
+    lower, upper = limits
+    return footprint, c.band(lower, references[0], upper, references[1], (*loc, "upperLimit"), unit)
 
 
 def _projection(raw: Any, loc: Loc, scale: float) -> Footprint:
@@ -322,9 +341,11 @@ def _projection(raw: Any, loc: Loc, scale: float) -> Footprint:
 # ---- writing -----------------------------------------------------------------------
 
 
-def _projection_to(f: Footprint) -> dict[str, Any]:
+def _projection_to(f: Footprint, unit: LengthUnit) -> dict[str, Any]:
     if isinstance(f, Circle):
-        return {"type": "Circle", "center": [f.center.lng, f.center.lat], "radius": f.radius_m}
+        # feet to metres and back gives the same metres: x * 0.3048 / 0.3048 * 0.3048
+        radius = f.radius_m / FOOT_M if unit is LengthUnit.FT else f.radius_m
+        return {"type": "Circle", "center": [f.center.lng, f.center.lat], "radius": radius}
     rings = [f.exterior, *f.holes]
     return {
         "type": "Polygon",
@@ -341,6 +362,23 @@ def _applicability_to(periods: Sequence[TimeWindow]) -> list[dict[str, Any]]:
     ]
 
 
+def _volume_to(zone: Zone) -> dict[str, Any]:
+    """The limits as the zone's source stated them (AMSL, AGL, feet: a circle's radius in
+    that unit too), else metres above WGS84."""
+    band = zone.altitude
+    s = band.stated or StatedBand(
+        band.lower_m, AltitudeReference.W84, band.upper_m, AltitudeReference.W84
+    )
+    return {
+        "uomDimensions": s.unit.value,
+        "lowerLimit": c.plain_number(s.lower),
+        "lowerVerticalReference": c.ED269_REFERENCES[s.lower_reference],
+        "upperLimit": c.plain_number(s.upper),
+        "upperVerticalReference": c.ED269_REFERENCES[s.upper_reference],
+        "horizontalProjection": _projection_to(zone.footprint, s.unit),
+    }
+
+
 def feature(zone: Zone) -> dict[str, Any]:
     extra = {k: v for k, v in zone.attributes.items() if k not in _HANDLED}
     return {
@@ -349,16 +387,7 @@ def feature(zone: Zone) -> dict[str, Any]:
         "restriction": c.KIND_TO_RESTRICTION[zone.kind],
         **extra,
         "applicability": _applicability_to(zone.periods),
-        "geometry": [
-            {
-                "uomDimensions": "M",
-                "lowerLimit": c.plain_number(zone.altitude.lower_m),
-                "lowerVerticalReference": "WGS84",
-                "upperLimit": c.plain_number(zone.altitude.upper_m),
-                "upperVerticalReference": "WGS84",
-                "horizontalProjection": _projection_to(zone.footprint),
-            }
-        ],
+        "geometry": [_volume_to(zone)],
     }
 
 
@@ -366,6 +395,6 @@ def write(zones: Sequence[Zone], title: str) -> dict[str, Any]:
     return {
         "title": title,
         "description": "Geographical zones exported by deconflict (EUROCAE ED-269 JSON); "
-        "limits are metres above the WGS 84 ellipsoid",
+        "limits as they were imported, else metres above the WGS 84 ellipsoid",
         "features": [feature(z) for z in zones],
     }

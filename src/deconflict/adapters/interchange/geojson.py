@@ -6,7 +6,8 @@ A zone Feature: `id` (or `properties.identifier`, else `properties.name`) identi
 
 - `name`; `kind` (review, notify, restricted) or else an ED-269 `restriction`;
 - `altitude_lower_m`, `altitude_upper_m`, `altitude_reference` (W84, the default; WGS84
-  is the same; AGL and AMSL are refused);
+  is the same; AMSL and AGL are converted by the import, and written back as they came),
+  or a reference per limit: `altitude_lower_reference`, `altitude_upper_reference`;
 - `active_periods`: `[{"start", "end"}]` with UTC offsets (absent or empty: always);
 - `attributes`: an object kept as it is; other properties join it, so nothing is lost.
 
@@ -38,6 +39,8 @@ _KNOWN = frozenset(
         "altitude_lower_m",
         "altitude_upper_m",
         "altitude_reference",
+        "altitude_lower_reference",
+        "altitude_upper_reference",
         "active_periods",
         "radius_m",
         "attributes",
@@ -112,9 +115,6 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
     zone_name = c.name(props.get("name"), (*ploc, "name"), ident)
     kind, kind_key = _kind(props, ploc)
     footprints = _footprints(f.get("geometry"), props, loc)
-    lower = c.number(props.get("altitude_lower_m"), (*ploc, "altitude_lower_m"))
-    upper = c.number(props.get("altitude_upper_m"), (*ploc, "altitude_upper_m"))
-    band = c.band(lower, upper, (*ploc, "altitude_upper_m"))
     periods = _periods(props.get("active_periods"), (*ploc, "active_periods"))
     attributes = (
         {}
@@ -129,10 +129,9 @@ def _feature(raw: Any, loc: Loc, out: c.Collector) -> list[ZoneDraft]:
         props_loc=ploc,
         kind=kind,
         kind_key=kind_key,
-        altitude_reference=props.get("altitude_reference", "W84"),
+        properties=props,
         zone_name=zone_name,
         footprints=footprints,
-        band=band,
         periods=periods,
         attributes=attributes,
     )
@@ -224,9 +223,7 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     props: dict[str, Any] = {
         "name": zone.name,
         "kind": zone.kind.value,
-        "altitude_lower_m": zone.altitude.lower_m,
-        "altitude_upper_m": zone.altitude.upper_m,
-        "altitude_reference": zone.altitude.reference.value,
+        **c.band_properties(zone.altitude),
         "active_periods": [{"start": c.iso(p.start), "end": c.iso(p.end)} for p in zone.periods],
     }
     if isinstance(zone.footprint, Circle):
@@ -253,9 +250,7 @@ def volume_feature(operation: Operation, index: int, v: Volume4D) -> dict[str, A
         "state": operation.state.value,
         "version": operation.current.number,
         "volume_index": index,
-        "altitude_lower_m": v.altitude.lower_m,
-        "altitude_upper_m": v.altitude.upper_m,
-        "altitude_reference": v.altitude.reference.value,
+        **c.band_properties(v.altitude),
         "time_start": c.iso(v.time.start),
         "time_end": c.iso(v.time.end),
     }

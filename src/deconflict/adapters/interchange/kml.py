@@ -9,8 +9,10 @@ outline Polygon, as written here, reads the same). `ExtendedData` (`Data` or
 `SchemaData`/`SimpleData`) holds what KML has no element for:
 
 - `kind` (review, notify, restricted) or an ED-269 `restriction`;
-- `altitude_lower_m`, `altitude_upper_m`, `altitude_reference` (W84 by default; AGL and
-  AMSL refused). KML's own altitudes are above sea level and are ignored;
+- `altitude_lower_m`, `altitude_upper_m`, `altitude_reference` (W84 by default; AMSL and
+  AGL converted by the import and written back as they came; or per limit,
+  `altitude_lower_reference`, `altitude_upper_reference`). KML's own altitudes are
+  ignored;
 - `active_periods`: ISO 8601 intervals `start/end` separated by spaces; without it, a
   `TimeSpan` (`begin`, `end`) is the one period; without either, always active;
 - `attributes`: a JSON object kept as it is; `description` and other `Data` join it.
@@ -34,6 +36,7 @@ from deconflict.domain.model import Zone, ZoneKind
 from deconflict.domain.operation import Operation
 from deconflict.domain.volumes import (
     ALWAYS,
+    AltitudeBand,
     Circle,
     Footprint,
     LatLng,
@@ -55,6 +58,8 @@ _KNOWN = frozenset(
         "altitude_lower_m",
         "altitude_upper_m",
         "altitude_reference",
+        "altitude_lower_reference",
+        "altitude_upper_reference",
         "active_periods",
         "radius_m",
         "attributes",
@@ -155,9 +160,8 @@ def _placemark(placemark: Element, loc: Loc, out: c.Collector) -> list[ZoneDraft
     zone_name = c.name(name_text, (*loc, "name"), ident)
     kind, kind_key = _kind(data, dloc)
     footprints = _footprints(placemark, data, loc)
-    lower = c.number(_required(data, "altitude_lower_m", dloc), (*dloc, "altitude_lower_m"))
-    upper = c.number(_required(data, "altitude_upper_m", dloc), (*dloc, "altitude_upper_m"))
-    band = c.band(lower, upper, (*dloc, "altitude_upper_m"))
+    for key in ("altitude_lower_m", "altitude_upper_m"):
+        _required(data, key, dloc)
     periods = _periods(placemark, data, loc)
     attributes: dict[str, Any] = {}
     if data.get("attributes"):
@@ -177,10 +181,9 @@ def _placemark(placemark: Element, loc: Loc, out: c.Collector) -> list[ZoneDraft
         props_loc=dloc,
         kind=kind,
         kind_key=kind_key,
-        altitude_reference=data.get("altitude_reference") or "W84",
+        properties=data,
         zone_name=zone_name,
         footprints=footprints,
-        band=band,
         periods=periods,
         attributes=attributes,
     )
@@ -315,6 +318,10 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+def _band_values(band: AltitudeBand) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else _num(v) for k, v in c.band_properties(band).items()}
+
+
 def _coords(points: Sequence[LatLng]) -> str:
     return " ".join(f"{_num(p.lng)},{_num(p.lat)}" for p in (*points, points[0]))
 
@@ -396,12 +403,7 @@ def write(zones: Sequence[Zone], title: str) -> str:
         if len(zone.periods) == 1:
             _time_span(placemark, zone.periods[0])
         SubElement(placemark, "styleUrl").text = f"#{zone.kind.value}"
-        values = {
-            "kind": zone.kind.value,
-            "altitude_lower_m": _num(zone.altitude.lower_m),
-            "altitude_upper_m": _num(zone.altitude.upper_m),
-            "altitude_reference": zone.altitude.reference.value,
-        }
+        values = {"kind": zone.kind.value, **_band_values(zone.altitude)}
         if zone.periods:
             values["active_periods"] = " ".join(
                 f"{c.iso(p.start)}/{c.iso(p.end)}" for p in zone.periods
@@ -423,9 +425,7 @@ def _volume_placemark(parent: Element, operation: Operation, index: int, v: Volu
     values = {
         "operation": operation.id,
         "volume_index": str(index),
-        "altitude_lower_m": _num(v.altitude.lower_m),
-        "altitude_upper_m": _num(v.altitude.upper_m),
-        "altitude_reference": v.altitude.reference.value,
+        **_band_values(v.altitude),
     }
     if isinstance(v.footprint, Circle):
         values["radius_m"] = _num(v.footprint.radius_m)

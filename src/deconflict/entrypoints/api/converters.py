@@ -16,6 +16,7 @@ from deconflict.domain.assessment import Assessment, Conflict, NoticeTarget, Req
 from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
+from deconflict.domain.heights import StatedVolume
 from deconflict.domain.model import Agreement, Party, Zone
 from deconflict.domain.notice import Notice
 from deconflict.domain.operation import Operation, OperationVersion
@@ -29,10 +30,13 @@ from deconflict.domain.volumes import (
     Footprint,
     LatLng,
     Polygon,
+    StatedBand,
     TimeWindow,
     Volume4D,
 )
+from deconflict.services import heights
 from deconflict.services.audit import AuditEntry
+from deconflict.services.context import ServiceContext
 from deconflict.services.reviews import CaseView, DecisionCommand, History
 from deconflict.services.subscriptions import SubscriptionCreate
 
@@ -57,8 +61,9 @@ def _at(loc: Loc, build: Callable[[], T], renames: Renames | None = None) -> T:
     try:
         return build()
     except InvalidInput as e:
-        problems = [(_renamed(p, renames or {}), msg) for p, msg in e.problems]
-        raise InvalidInput(problems).prefixed(loc) from None
+        # dict: two fields renamed to one (a native band's one reference) say it once
+        problems = dict.fromkeys((_renamed(p, renames or {}), msg) for p, msg in e.problems)
+        raise InvalidInput(list(problems)).prefixed(loc) from None
 
 
 def _point(p: s.LatLngPoint, loc: Loc) -> LatLng:
@@ -79,6 +84,35 @@ def _band(
     return _at(loc, lambda: AltitudeBand(lower, upper, AltitudeReference(reference)), renames)
 
 
+def _stated(
+    lower: float,
+    lower_reference: str,
+    upper: float,
+    upper_reference: str,
+    loc: Loc,
+    renames: Renames | None = None,
+) -> StatedBand:
+    """A band as sent; `heights.to_w84` converts it."""
+    return _at(
+        loc,
+        lambda: StatedBand(
+            lower, AltitudeReference(lower_reference), upper, AltitudeReference(upper_reference)
+        ),
+        renames,
+    )
+
+
+#: A problem `heights.to_w84` locates at a native limit, in a native volume or zone.
+_NATIVE_HEIGHTS: Renames = {
+    "altitude_lower_reference": ("altitude_reference",),
+    "altitude_upper_reference": ("altitude_reference",),
+}
+_F3548_HEIGHTS: Renames = {
+    "altitude_lower_reference": ("volume", "altitude_lower", "reference"),
+    "altitude_upper_reference": ("volume", "altitude_upper", "reference"),
+    "altitude_lower_m": ("volume", "altitude_lower", "value"),
+    "altitude_upper_m": ("volume", "altitude_upper", "value"),
+}
 _F3548_NAMES: Renames = {
     "altitude_upper_m": ("altitude_upper", "value"),
     "time_start": ("time_start", "value"),
@@ -109,10 +143,16 @@ def footprint_to_api(f: Footprint) -> s.PolygonFootprint | s.CircleFootprint:
     )
 
 
-def from_api(v: s.VolumeNative, loc: Loc) -> Volume4D:
-    return Volume4D(
+def from_api(v: s.VolumeNative, loc: Loc) -> StatedVolume:
+    return StatedVolume(
         footprint_from_api(v.footprint, (*loc, "footprint")),
-        _band(v.altitude_lower_m, v.altitude_upper_m, v.altitude_reference, loc),
+        _stated(
+            v.altitude_lower_m,
+            v.altitude_reference,
+            v.altitude_upper_m,
+            v.altitude_reference,
+            loc,
+        ),
         _window(v.time_start, v.time_end, loc),
     )
 
@@ -128,7 +168,7 @@ def to_api(v: Volume4D) -> s.VolumeNative:
     )
 
 
-def from_f3548(v: s.F3548Volume4D, loc: Loc) -> Volume4D:
+def from_f3548(v: s.F3548Volume4D, loc: Loc) -> StatedVolume:
     v3 = v.volume
     vloc = (*loc, "volume")
     if (v3.outline_circle is None) == (v3.outline_polygon is None):
@@ -144,11 +184,9 @@ def from_f3548(v: s.F3548Volume4D, loc: Loc) -> Volume4D:
         vertices = _points(v3.outline_polygon.vertices, (*ploc, "vertices"))
         footprint = _at(ploc, lambda: Polygon(vertices))
     lower, upper = v3.altitude_lower, v3.altitude_upper
-    if lower.reference != upper.reference:
-        raise InvalidInput.at(vloc, "altitude_lower and altitude_upper must share a reference")
-    return Volume4D(
+    return StatedVolume(
         footprint,
-        _band(lower.value, upper.value, lower.reference, vloc, _F3548_NAMES),
+        _stated(lower.value, lower.reference, upper.value, upper.reference, vloc, _F3548_NAMES),
         _window(v.time_start.value, v.time_end.value, loc, _F3548_NAMES),
     )
 
@@ -202,7 +240,7 @@ def _geojson_ring(loc: Loc) -> Loc:
     return loc
 
 
-def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> Volume4D:
+def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> StatedVolume:
     props = feature.properties
     gloc = (*loc, "geometry", "coordinates")
     footprint: Footprint
@@ -233,9 +271,15 @@ def from_geojson(feature: s.GeoJSONFeature, loc: Loc) -> Volume4D:
                 [((*gloc, *_geojson_ring(p)), msg) for p, msg in e.problems]
             ) from None
     ploc = (*loc, "properties")
-    return Volume4D(
+    return StatedVolume(
         footprint,
-        _band(props.altitude_lower_m, props.altitude_upper_m, props.altitude_reference, ploc),
+        _stated(
+            props.altitude_lower_m,
+            props.altitude_reference,
+            props.altitude_upper_m,
+            props.altitude_reference,
+            ploc,
+        ),
         _window(props.time_start, props.time_end, ploc),
     )
 
@@ -270,10 +314,12 @@ def to_geojson(v: Volume4D) -> s.GeoJSONFeature:
 
 def volumes_from_api(
     volumes: Sequence[s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature],
+    ctx: ServiceContext,
     at: Loc = ("body", "volumes"),
 ) -> tuple[Volume4D, ...]:
-    """Every volume of a request body, in any accepted shape; all problems at once."""
-    out: list[Volume4D] = []
+    """Every volume of a request body, in any accepted shape, its heights above WGS 84
+    (`services.heights.to_w84`, keeping what was stated); all problems at once."""
+    out: list[StatedVolume] = []
     problems: list[tuple[Loc, str]] = []
     for i, v in enumerate(volumes):
         loc: Loc = (*at, i)
@@ -288,12 +334,25 @@ def volumes_from_api(
             problems.extend(e.problems)
     if problems:
         raise InvalidInput(problems)
-    return tuple(out)
+    try:
+        return heights.to_w84(ctx, out)
+    except InvalidInput as e:  # located at ("volumes", index, native field)
+        located: list[tuple[Loc, str]] = []
+        for loc, msg in e.problems:
+            match loc:
+                case ("volumes", int(i), *rest):
+                    located.append(((*at, i, *_as_sent(tuple(rest), volumes[i])), msg))
+                case _:
+                    located.append((at, msg))
+        raise InvalidInput(list(dict.fromkeys(located))) from None
 
 
 def _as_sent(loc: Loc, v: s.VolumeNative | s.F3548Volume4D | s.GeoJSONFeature) -> Loc:
     """A problem the service located in a volume's native shape (`footprint...`,
     `time_end`), located in the shape that volume was sent in."""
+    if isinstance(v, s.F3548Volume4D) and loc[:1] and loc[0] in _F3548_HEIGHTS:
+        return _renamed(loc, _F3548_HEIGHTS)
+    loc = _renamed(loc, _NATIVE_HEIGHTS)
     if isinstance(v, s.F3548Volume4D):
         outline = "outline_circle" if v.volume.outline_circle is not None else "outline_polygon"
         return _renamed(loc, {"footprint": ("volume", outline), **_F3548_NAMES})
@@ -431,11 +490,14 @@ def agreement_to_api(a: Agreement) -> s.AgreementPublic:
 
 
 def zone_parts_from_api(
-    z: s.ZoneCreate,
+    z: s.ZoneCreate, ctx: ServiceContext
 ) -> tuple[Footprint, AltitudeBand, tuple[TimeWindow, ...]]:
+    """A zone's parts, its band above WGS 84 (converted from AMSL or AGL as for volumes)."""
     loc: Loc = ("body",)
     footprint = footprint_from_api(z.footprint, (*loc, "footprint"))
-    band = _band(z.altitude_lower_m, z.altitude_upper_m, z.altitude_reference, loc)
+    r = z.altitude_reference
+    stated = _stated(z.altitude_lower_m, r, z.altitude_upper_m, r, loc)
+    band = _at(loc, lambda: heights.zone_band_to_w84(ctx, footprint, stated), _NATIVE_HEIGHTS)
     names: Renames = {"time_start": ("start",), "time_end": ("end",)}
     periods = tuple(
         _window(p.start, p.end, (*loc, "active_periods", i), names)
@@ -513,7 +575,7 @@ def chain_to_api(c: ReviewChain | None) -> s.ReviewChainSchema | None:
     )
 
 
-def decision_from_api(d: s.DecisionCreate) -> DecisionCommand:
+def decision_from_api(d: s.DecisionCreate, ctx: ServiceContext) -> DecisionCommand:
     loc: Loc = ("body",)
     conditions = None
     if d.conditions is not None:
@@ -533,7 +595,7 @@ def decision_from_api(d: s.DecisionCreate) -> DecisionCommand:
         conditions = Conditions(c.text, window, band)
     proposal = None
     if d.proposal is not None:
-        volumes = volumes_from_api(d.proposal.volumes or [], ("body", "proposal", "volumes"))
+        volumes = volumes_from_api(d.proposal.volumes or [], ctx, ("body", "proposal", "volumes"))
         proposal = _at(
             (*loc,), lambda: Proposal(d.proposal.suggestion_id if d.proposal else None, volumes)
         )

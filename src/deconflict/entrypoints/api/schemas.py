@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from deconflict.domain.volumes import HIGHEST_ALTITUDE_M, LOWEST_ALTITUDE_M
+
 
 def _json_number(value: Any) -> Any:
     """Numbers are JSON numbers: Pydantic would read `true` as 1 and "5" as 5."""
@@ -39,10 +41,12 @@ Number = Annotated[float, BeforeValidator(_json_number)]
 Integer = Annotated[int, BeforeValidator(_json_number)]
 Latitude = Annotated[Number, Field(ge=-90, le=90)]
 Longitude = Annotated[Number, Field(ge=-180, le=180)]
-AltitudeM = Annotated[Number, Field(ge=-8000, le=100000)]
+AltitudeM = Annotated[Number, Field(ge=LOWEST_ALTITUDE_M, le=HIGHEST_ALTITUDE_M)]
 #: Bounded so that no arithmetic on it overflows (half the Earth's circumference).
 RadiusM = Annotated[Number, Field(gt=0, le=20_000_000)]
-ReferenceName = Literal["W84"]
+#: W84: above the WGS 84 ellipsoid; AMSL (EGM96 geoid) and AGL (the deployment's terrain
+#: model) are converted to W84, conservatively (see README, Interchange).
+ReferenceName = Literal["W84", "AMSL", "AGL"]
 
 
 class Strict(BaseModel):

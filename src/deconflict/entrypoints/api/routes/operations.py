@@ -13,6 +13,7 @@ from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import OperationState
 from deconflict.domain.operation import Operation
 from deconflict.services import operations as ops
+from deconflict.services.context import ServiceContext
 from deconflict.services.ports import UnitOfWork
 
 from .. import converters as c
@@ -45,13 +46,13 @@ def located_as_sent(
 def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
     """Dry run: the conflicts, reviews and notices a submission of these volumes would
     meet, without storing anything."""
-    volumes = c.volumes_from_api(body.volumes)
+    volumes = c.volumes_from_api(body.volumes, ctx)
     with located_as_sent(body.volumes):
         return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
 
 
-def _command(body: s.OperationCreate) -> ops.OperationCommand:
-    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes))
+def _command(body: s.OperationCreate, ctx: ServiceContext) -> ops.OperationCommand:
+    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes, ctx))
 
 
 def _submission_to_api(
@@ -77,7 +78,7 @@ def submit(
 ) -> JSONResponse:
     """Submits an operation: `approved`, `in_review` (a partner's review zone), or 409
     refused (a restricted zone; nothing stored)."""
-    command = _command(body)
+    command = _command(body, ctx)
 
     def write(u: UnitOfWork) -> ops.Submission:
         with located_as_sent(body.volumes):
@@ -139,7 +140,7 @@ def update(
     volume_format: FormatDep = s.VolumeFormat.NATIVE,
 ) -> JSONResponse:
     """Submits a new version, assessed afresh; a refused version changes nothing."""
-    command = _command(body)
+    command = _command(body, ctx)
 
     def write(u: UnitOfWork) -> ops.Submission:
         with located_as_sent(body.volumes):

@@ -77,7 +77,7 @@ def create_zone(
     body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep, key: IdempotencyDep
 ) -> JSONResponse:
     """Adds a zone of the caller's party (admin)."""
-    footprint, band, periods = c.zone_parts_from_api(body)
+    footprint, band, periods = c.zone_parts_from_api(body, ctx)
     command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
 
     def write(u: UnitOfWork) -> Zone:

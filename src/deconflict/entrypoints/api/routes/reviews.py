@@ -71,7 +71,7 @@ def decide(
     """Decides in the case's current stage: approve, approve_with_conditions (with
     `conditions`), request_modification (with a `comment` and optionally a `proposal`:
     a suggestion id or volumes), or reject (with the reason in `comment`)."""
-    command = c.decision_from_api(body)
+    command = c.decision_from_api(body, ctx)
 
     def write(u: UnitOfWork) -> reviews.CaseView:
         with located("body"):
