@@ -124,6 +124,9 @@ class FakeParties(_Repository):
     def listing(self, page: Page) -> list[Party]:
         return _page(sorted(self._s.parties.values(), key=lambda p: p.name), page)
 
+    def authorities(self) -> frozenset[str]:
+        return frozenset(p.id for p in self._s.parties.values() if p.authority)
+
 
 class FakeAgreements(_Repository):
     def _check(self, agreement: Agreement) -> None:
@@ -206,12 +209,7 @@ class FakeZones(_Repository):
         return sorted(self._s.zones.values(), key=lambda z: (z.created_at, z.id))
 
     def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
-        visible = (
-            z
-            for z in self._ordered()
-            if z.party_id == party_id or z.party_id in partner_ids or z.kind is ZoneKind.RESTRICTED
-        )
-        return _page(visible, page)
+        return _page((z for z in self._ordered() if z.visible_to(party_id, partner_ids)), page)
 
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]

@@ -50,9 +50,10 @@ def _feature(lat: float, lng: float, radius_m: float, operation: str) -> dict[st
 def _zone(settings: Settings, kind: str) -> str:
     """A zone of a new party, with the operator's party id returned (no agreement)."""
     container = bootstrap(settings)
-    admin = Caller("t", "t", frozenset({Role.ADMIN}))
+    admin = Caller("t", "t", frozenset({Role.OPERATOR}))
+    # An authority: its restricted zones bind parties without an agreement with it.
     owner = registry.create_party(
-        container.uow, container.ctx, admin, f"owner-{kind}-{id(settings)}"
+        container.uow, container.ctx, admin, f"owner-{kind}-{id(settings)}", authority=True
     )
     operator = registry.create_party(
         container.uow, container.ctx, admin, f"operator-{kind}-{id(settings)}"

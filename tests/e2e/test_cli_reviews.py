@@ -30,7 +30,7 @@ def url(container: Container) -> Iterator[str]:
 def _case(container: Container) -> tuple[str, str]:
     """A new operation in review by a new reviewer; returns (reviewer party id, operation name)."""
     uow, ctx = container.uow, container.ctx
-    root = Caller("t", "t", frozenset({Role.ADMIN}))
+    root = Caller("t", "t", frozenset({Role.OPERATOR}))
     op_party, rev_party = (
         registry.create_party(uow, ctx, root, f"{n}-{uuid.uuid4().hex[:8]}") for n in "ab"
     )

@@ -77,7 +77,7 @@ AWAY = 0.1  # degrees of latitude: about 11 km, well outside a 2 km zone
 def _party(client: TestClient, auth: Auth, prefix: str) -> tuple[str, str]:
     """Registers a party with a unique name; returns (id, name)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    response = client.post("/v1/parties", json={"name": name}, headers=auth("root", "admin"))
+    response = client.post("/v1/parties", json={"name": name}, headers=auth("root", "operator"))
     assert response.status_code == 201, response.text
     return response.json()["id"], name
 

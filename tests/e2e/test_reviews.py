@@ -65,7 +65,7 @@ class Scenario:
         self, api: TestClient, auth: Auth, chain: dict[str, Any] | None, lat: float
     ) -> None:
         self.api, self.auth, self.lat = api, auth, lat
-        admin = auth("root", "admin")
+        admin = auth("root", "operator")
         self.operator, self.reviewer = (
             api.post(
                 "/v1/parties", json={"name": f"{n}-{uuid.uuid4().hex[:8]}"}, headers=admin
@@ -298,19 +298,28 @@ def test_a_stage_deadline_escalates_and_the_last_one_decides(
         }
     )
     op = s.submit(_circle(s.lat, 150.0, 300, 30, 1))
-    case = s.case_of(op["id"], s.submitter)
+    watcher = auth(s.reviewer, "observer")
+    case = s.case_of(op["id"], watcher)
     assert case["current_stage"] == 0
     clock.advance(3599)
-    assert s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()["current_stage"] == 0
+    assert s.api.get(f"/v1/reviews/{case['id']}", headers=watcher).json()["current_stage"] == 0
     clock.advance(2)
-    escalated = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    escalated = s.api.get(f"/v1/reviews/{case['id']}", headers=watcher).json()
     assert escalated["current_stage"] == 1
     assert escalated["decisions"][-1]["decision"] is None
     assert escalated["decisions"][-1]["automatic"] is True
+    assert "command review" in escalated["decisions"][-1]["internal_note"]
+    # The submitter learns nothing of the escalation: it is the reviewing party's process.
+    seen = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    assert (seen["current_stage"], seen["stages"], seen["decisions"]) == (None, [], [])
     late = s.decide(case["id"], auth(s.reviewer, "command_review"), decision="approve")
     assert late.status_code == 403, "the escalated stage's role no longer acts"
     clock.advance(7200)
-    assert s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()["state"] == "approved"
+    decided = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    assert decided["state"] == "approved"
+    assert [(d["decision"], d["comment"]) for d in decided["decisions"]] == [
+        ("approve", "approved: no decision was taken by the review deadline")
+    ]
     assert (
         s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()["state"] == "approved"
     )

@@ -102,4 +102,7 @@ def test_the_demo_shows_every_review_outcome(demo_server: tuple[str, str]) -> No
         timeout=10,
     ).json()
     [case] = pier_history["versions"][0]["reviews"]
-    assert case["current_stage"] == 1, "escalated past command review at its deadline"
+    # The submitter sees the stage's public label only, never its name or roles.
+    assert case["current_stage_label"] == "specialist assessment", "escalated at its deadline"
+    assert case["current_stage"] is None
+    assert "senior assessment" not in str(pier_history)

@@ -78,7 +78,9 @@ def test_submit_review_modify_accept_approve(page: Page, demo: Demo) -> None:
     check = tid(page, "check-result")
     expect(check).to_have_attribute("data-outcome", "review")
     expect(check).to_contain_text("Needs review by Veloria Coastal Command")
-    expect(tid(page, "check-conflicts")).to_contain_text("Range Alpha")
+    # A partner's zone is shown by its kind and owner: its name is Veloria's own.
+    expect(tid(page, "check-conflicts")).to_contain_text("Review zone of Veloria Coastal Command")
+    expect(tid(page, "check-conflicts")).not_to_contain_text("Range Alpha")
     expect(tid(page, "draft-shape")).to_have_count(1)
     shot(page, "02-new-operation-dry-run")
     tid(page, "op-submit").click()

@@ -111,6 +111,7 @@ def assessment_to_json(assessment: Assessment) -> Json:
                 "subject_id": c.subject_id,
                 "party_id": c.party_id,
                 "overlap": _overlap_to_json(c.overlap),
+                "private": c.private,
             }
             for c in assessment.conflicts
         ],
@@ -130,6 +131,7 @@ def notice_to_json(n: NoticeTarget) -> Json:
         "volume_index": n.volume_index,
         "overlap": _overlap_to_json(n.overlap),
         "outline": None if n.outline is None else footprint_to_json(n.outline),
+        "private": n.private,
     }
 
 
@@ -143,6 +145,7 @@ def notice_from_json(doc: Json) -> NoticeTarget:
         doc["volume_index"],
         _overlap_from_json(doc["overlap"]),
         footprint if isinstance(footprint, Polygon) else None,
+        doc.get("private", False),  # absent before revision 0007
     )
 
 
@@ -156,6 +159,7 @@ def assessment_from_json(doc: Json) -> Assessment:
                 c["subject_id"],
                 c["party_id"],
                 _overlap_from_json(c["overlap"]),
+                c.get("private", False),  # absent before revision 0007
             )
             for c in doc["conflicts"]
         ),
@@ -176,6 +180,7 @@ def chain_to_json(chain: ReviewChain) -> Json:
                 "rule": s.rule.value,
                 "deadline_s": s.deadline_s,
                 "on_deadline": s.on_deadline.value,
+                "public_label": s.public_label,
             }
             for s in chain.stages
         ],
@@ -200,6 +205,7 @@ def chain_from_json(doc: Json) -> ReviewChain:
                 StageRule(s["rule"]),
                 s["deadline_s"],
                 DeadlineAction(s["on_deadline"]),
+                s.get("public_label"),  # absent before revision 0007
             )
             for s in doc["stages"]
         ),

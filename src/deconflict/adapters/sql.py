@@ -44,6 +44,7 @@ from deconflict.domain.model import (
     OperationState,
     Party,
     Zone,
+    ZoneDisclosure,
     ZoneKind,
 )
 from deconflict.domain.notice import AckState, Notice, NoticeKind
@@ -129,12 +130,18 @@ class SqlParties:
 
     @staticmethod
     def _party(row: Row[Any]) -> Party:
-        return Party(row.id, row.name, row.created_at)
+        return Party(row.id, row.name, row.created_at, row.authority)
 
     def add(self, party: Party) -> None:
         self._c.execute(
-            insert(t.parties).values(id=party.id, name=party.name, created_at=party.created_at)
+            insert(t.parties).values(
+                id=party.id, name=party.name, created_at=party.created_at, authority=party.authority
+            )
         )
+
+    def authorities(self) -> frozenset[str]:
+        rows = self._c.execute(select(t.parties.c.id).where(t.parties.c.authority.is_(True)))
+        return frozenset(r.id for r in rows)
 
     def get(self, party_id: str) -> Party | None:
         row = self._c.execute(select(t.parties).where(t.parties.c.id == party_id)).first()
@@ -245,6 +252,7 @@ class SqlZones:
             created_at=row.created_at,
             source_id=row.source_id,
             attributes=row.attributes or {},
+            disclosure=ZoneDisclosure(row.disclosure),
         )
 
     @staticmethod
@@ -260,6 +268,7 @@ class SqlZones:
             "created_at": zone.created_at,
             "source_id": zone.source_id,
             "attributes": dict(zone.attributes) or None,
+            "disclosure": zone.disclosure.value,
         }
 
     def _index(self, zones: Sequence[Zone]) -> None:
@@ -297,7 +306,16 @@ class SqlZones:
         if not zones:
             return
         z = t.zones.c
-        fields = ("kind", "name", "footprint", "altitude", "periods", "source_id", "attributes")
+        fields = (
+            "kind",
+            "name",
+            "footprint",
+            "altitude",
+            "periods",
+            "source_id",
+            "attributes",
+            "disclosure",
+        )
         self._c.execute(
             update(t.zones)
             .where(z.id == bindparam("zone_id"))
@@ -335,8 +353,11 @@ class SqlZones:
             .where(
                 or_(
                     z.party_id == party_id,
-                    z.party_id.in_(list(partner_ids)),
-                    z.kind == ZoneKind.RESTRICTED.value,
+                    z.disclosure == ZoneDisclosure.PUBLIC.value,
+                    and_(
+                        z.party_id.in_(list(partner_ids)),
+                        z.disclosure == ZoneDisclosure.PARTNERS.value,
+                    ),
                 )
             )
             .order_by(z.created_at, z.id)
@@ -572,6 +593,7 @@ class SqlReviews:
                 "proposal": codec.proposal_to_json(d.proposal),
                 "decided_at": d.decided_at,
                 "automatic": d.automatic,
+                "internal_note": d.internal_note or None,
             }
             for seq, d in enumerate(case.decisions[start:], start=start)
         ]
@@ -630,6 +652,7 @@ class SqlReviews:
                     conditions=codec.conditions_from_json(row.conditions),
                     proposal=codec.proposal_from_json(row.proposal),
                     automatic=row.automatic,
+                    internal_note=row.internal_note or "",
                 )
             )
         return [

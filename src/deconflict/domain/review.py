@@ -72,6 +72,8 @@ class DecisionRecord:
     conditions: Conditions | None = None
     proposal: Proposal | None = None
     automatic: bool = False
+    #: For the reviewing party only (colleagues, later stages); `comment` is to the submitter.
+    internal_note: str = ""
 
 
 @dataclass(slots=True)
@@ -150,6 +152,7 @@ class ReviewCase:
         now: datetime,
         conditions: Conditions | None = None,
         proposal: Proposal | None = None,
+        internal_note: str = "",
     ) -> DecisionRecord:
         """Records one reviewer's decision in the current stage and moves the case on.
 
@@ -186,6 +189,7 @@ class ReviewCase:
             decided_at=now,
             conditions=conditions,
             proposal=proposal,
+            internal_note=internal_note,
         )
         self.decisions.append(record)
         self._advance(record, now)
@@ -225,9 +229,11 @@ class ReviewCase:
                 subject="deadline",
                 party_id=self.reviewer_party_id,
                 decision=decision,
-                comment=f"deadline of stage '{self.stage.name}' passed: {action.value}",
+                # The submitter reads the comment: the stage's name stays inside the party.
+                comment=_DEADLINE_COMMENTS[action],
                 decided_at=due,
                 automatic=True,
+                internal_note=f"deadline of stage '{self.stage.name}' passed: {action.value}",
             )
             self.decisions.append(record)
             if decision is Decision.APPROVE:
@@ -261,6 +267,13 @@ class ReviewCase:
             raise ValueError(f"{state} is an outcome of decisions, not of ending a case")
         if self.is_open:
             self._close(state, now)
+
+
+_DEADLINE_COMMENTS = {
+    DeadlineAction.ESCALATE: "",
+    DeadlineAction.APPROVE: "approved: no decision was taken by the review deadline",
+    DeadlineAction.REJECT: "rejected: no decision was taken by the review deadline",
+}
 
 
 def _check_decision(

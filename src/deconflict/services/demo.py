@@ -27,7 +27,8 @@ from .ports import Transaction, UnitOfWork
 OPERATOR = "Northwind Aerial Works"
 REVIEWER = "Veloria Coastal Command"
 NEIGHBOUR = "Harbor Survey Cooperative"
-BASE_ROLES: frozenset[str] = frozenset(Role)
+#: A party's own roles (the deployment's `operator` is no party's person).
+BASE_ROLES: frozenset[str] = frozenset(Role) - {Role.OPERATOR}
 
 #: Veloria Coastal Command's review of Northwind's plans: a duty commander first, then two
 #: senior assessors who each decide; low flights are approved at once.
@@ -39,6 +40,7 @@ DEMO_CHAIN = ReviewChain(
             StageRule.ANY,
             24 * 3600.0,
             DeadlineAction.ESCALATE,
+            public_label="initial review",
         ),
         Stage(
             "senior assessment",
@@ -46,6 +48,7 @@ DEMO_CHAIN = ReviewChain(
             StageRule.ALL,
             72 * 3600.0,
             DeadlineAction.REJECT,
+            public_label="specialist assessment",
         ),
     ),
     auto_approval=(AutoApprovalRule("below 45 m", max_altitude_m=45.0),),
@@ -128,7 +131,7 @@ def find_demo(uow: UnitOfWork) -> DemoParties | None:
 
 def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoParties:
     """Loads the scenario, with operations from `start` on (tomorrow morning, say)."""
-    admin = Caller("demo:loader", "demo-loader", frozenset({Role.ADMIN}))
+    admin = Caller("demo:loader", "demo-loader", frozenset({Role.OPERATOR}))
     parties = DemoParties(
         registry.create_party(uow, ctx, admin, OPERATOR),
         registry.create_party(uow, ctx, admin, REVIEWER),
@@ -140,18 +143,19 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
     f = ctx.frames
     isle = LatLng(-30.0, -140.0)
 
+    # Veloria proposes: the review chain is its own process, seen whole only by it.
     coordination = registry.propose_agreement(
         uow,
         ctx,
-        operator,
+        commander,
         registry.AgreementCreate(
             AgreementKind.COORDINATION,
-            parties.reviewer.id,
+            parties.operator.id,
             Separation(100.0, 15.0, 120.0),
             DEMO_CHAIN,
         ),
     )
-    registry.accept_agreement(uow, ctx, commander, coordination.id)
+    registry.accept_agreement(uow, ctx, operator, coordination.id)
     deconfliction = registry.propose_agreement(
         uow,
         ctx,

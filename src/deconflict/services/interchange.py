@@ -24,7 +24,7 @@ from typing import Any
 
 from deconflict.domain.errors import InvalidInput, Loc, StateConflict
 from deconflict.domain.geometry import FrameFactory, LocalFrame, check_footprint
-from deconflict.domain.model import Caller, Party, Zone, ZoneKind
+from deconflict.domain.model import Caller, Party, Zone, ZoneKind, default_disclosure
 from deconflict.domain.operation import Operation
 from deconflict.domain.volumes import AltitudeBand, Footprint, LatLng, TimeWindow
 
@@ -205,7 +205,7 @@ class _Work:
     removed: list[Zone] = field(default_factory=list)
 
 
-def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_id: str) -> _Work:
+def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, owner: Party) -> _Work:
     by_source = {z.source_id: z for z in existing if z.source_id is not None}
     by_id = {z.id: z for z in existing if z.source_id is None}
     work = _Work()
@@ -216,7 +216,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
         if before is None:
             zone = Zone(
                 id=ctx.new_id(),
-                party_id=party_id,
+                party_id=owner.id,
                 kind=d.kind,
                 name=d.name,
                 footprint=d.footprint,
@@ -225,6 +225,7 @@ def _plan(file: ZoneFile, existing: Sequence[Zone], ctx: ServiceContext, party_i
                 created_at=now,
                 source_id=d.source_id,
                 attributes=dict(d.attributes),
+                disclosure=default_disclosure(d.kind, owner.authority),
             )
             work.created.append(zone)
             work.entries.append(PlanEntry(Change.CREATED, d.source_id, d.name, d.kind, zone.id))
@@ -308,9 +309,10 @@ def import_zones(
     _validate(file.drafts, ctx, report)
 
     def work(tx: Transaction) -> ImportPlan:
-        if tx.parties.get(caller.party_id) is None:
+        owner = tx.parties.get(caller.party_id)
+        if owner is None:
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
-        done = _plan(file, tx.zones.of_party(caller.party_id), ctx, caller.party_id)
+        done = _plan(file, tx.zones.of_party(caller.party_id), ctx, owner)
         plan = ImportPlan(caller.party_id, file.format, tuple(done.entries), dry_run, False)
         if dry_run:
             return plan

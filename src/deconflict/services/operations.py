@@ -102,11 +102,16 @@ def validate_volumes(volumes: Sequence[Volume4D], ctx: ServiceContext) -> None:
         raise InvalidInput(problems)
 
 
+def relations_of(tx: Transaction, ctx: ServiceContext, party_id: str) -> Relations:
+    """The party's active agreements, the default minima and the authorities."""
+    agreements = tx.agreements.active_of_party(party_id)
+    return Relations.of(party_id, agreements, ctx.default_separation, tx.parties.authorities())
+
+
 def _assess(
     tx: Transaction, ctx: ServiceContext, party_id: str, volumes: Sequence[Volume4D]
 ) -> Assessment:
-    agreements = tx.agreements.active_of_party(party_id)
-    relations = Relations.of(party_id, agreements, ctx.default_separation)
+    relations = relations_of(tx, ctx, party_id)
     reach = relations.widest_separation()
     zones = tx.zones.candidates(volumes, reach, list(relations.agreements))
     operations = tx.operations.candidates(volumes, reach, party_id)
@@ -267,8 +272,7 @@ def _suggest(
         replace(v, time=TimeWindow(v.time.start - reach, v.time.end + reach))
         for v in version.volumes
     ]
-    agreements = tx.agreements.active_of_party(operation.party_id)
-    relations = Relations.of(operation.party_id, agreements, ctx.default_separation)
+    relations = relations_of(tx, ctx, operation.party_id)
     separation = relations.widest_separation()
     zones = tx.zones.candidates(widened, separation, list(relations.agreements))
     others = tx.operations.candidates(widened, separation, operation.party_id)

@@ -15,7 +15,9 @@ from deconflict.domain.model import (
     Caller,
     Party,
     Zone,
+    ZoneDisclosure,
     ZoneKind,
+    default_disclosure,
 )
 from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow
 
@@ -25,8 +27,11 @@ from .context import ServiceContext
 from .ports import Page, Transaction, UnitOfWork
 
 
-def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str) -> Party:
-    """Registers a new party (`POST /v1/parties`); admins only; names are unique."""
+def create_party(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str, *, authority: bool = False
+) -> Party:
+    """Registers a new party (`POST /v1/parties`); the operator only; names are unique.
+    An `authority`'s public restricted zones bind every party."""
     authorize(caller, Action.PARTY_CREATE)
     name = name.strip()
     if not name:
@@ -35,7 +40,7 @@ def create_party(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, name: str
     def work(tx: Transaction) -> Party:
         if tx.parties.by_name(name) is not None:
             raise StateConflict(f"a party named {name!r} exists already")
-        party = Party(ctx.new_id(), name, ctx.clock())
+        party = Party(ctx.new_id(), name, ctx.clock(), authority)
         tx.parties.add(party)
         record(tx, ctx, caller, "party.created", party, party.id, parties=[party.id])
         return party
@@ -155,16 +160,21 @@ class ZoneCreate:
     footprint: Footprint
     altitude: AltitudeBand
     periods: tuple[TimeWindow, ...]
+    #: None: `public` for an authority's restricted zone, `partners` otherwise.
+    disclosure: ZoneDisclosure | None = None
 
 
 def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: ZoneCreate) -> Zone:
-    """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only."""
+    """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only. Without a
+    disclosure, an authority's restricted zone is `public` and any other `partners`."""
     authorize(caller, Action.ZONE_CREATE)
     check_footprint(command.footprint, ctx.frames, ctx.limits.footprint)
 
     def work(tx: Transaction) -> Zone:
-        if tx.parties.get(caller.party_id) is None:
+        owner = tx.parties.get(caller.party_id)
+        if owner is None:
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
+        disclosure = command.disclosure or default_disclosure(command.kind, owner.authority)
         zone = Zone(
             id=ctx.new_id(),
             party_id=caller.party_id,
@@ -174,6 +184,7 @@ def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: Z
             altitude=command.altitude,
             periods=command.periods,
             created_at=ctx.clock(),
+            disclosure=disclosure,
         )
         tx.zones.add(zone)
         record(tx, ctx, caller, "zone.created", zone, zone.id)
@@ -190,18 +201,14 @@ def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
     zone = tx.zones.get(zone_id)
     if zone is None:
         raise NotFound(f"no zone {zone_id}")
-    visible = (
-        zone.party_id == caller.party_id
-        or zone.kind is ZoneKind.RESTRICTED
-        or zone.party_id in _partners(tx, caller.party_id)
-    )
-    if not visible:
+    if not zone.visible_to(caller.party_id, _partners(tx, caller.party_id)):
         raise NotFound(f"no zone {zone_id}")
     return zone
 
 
 def list_zones(uow: UnitOfWork, caller: Caller, page: Page) -> list[Zone]:
-    """Own zones, active partners' zones and every restricted zone (`GET /v1/zones`)."""
+    """Own zones, public zones and active partners' `partners` zones (`GET /v1/zones`);
+    the route shows others' non-public zones without name or properties."""
     authorize(caller, Action.READ)
     return uow.run(
         lambda tx: tx.zones.visible_to(caller.party_id, _partners(tx, caller.party_id), page),

@@ -36,6 +36,7 @@ class DecisionCommand:
     comment: str = ""
     conditions: Conditions | None = None
     proposal: Proposal | None = None
+    internal_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,7 @@ def decide(
             now=ctx.clock(),
             conditions=command.conditions,
             proposal=proposal,
+            internal_note=command.internal_note,
         )
         tx.reviews.save(case)
         record(

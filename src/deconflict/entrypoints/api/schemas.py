@@ -189,11 +189,15 @@ VolumeList = Annotated[list[VolumeIn], Field(min_length=1)]
 
 class PartyCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
+    authority: bool = Field(
+        False, description="An aviation authority, say: its public restricted zones bind everyone"
+    )
 
 
 class PartyPublic(BaseModel):
     id: str
     name: str
+    authority: bool
     created_at: datetime
 
 
@@ -223,7 +227,10 @@ class AgreementPublic(BaseModel):
     partner_party_id: str
     state: str
     separation: SeparationSchema | None
-    review_chain: ReviewChainSchema | None
+    review_chain: ReviewChainPublic | None = Field(
+        description="Whole for the proposer (whose review process it is); for the partner, "
+        "each stage's public label, rule and deadline only"
+    )
     created_at: datetime
 
 
@@ -242,13 +249,20 @@ class ZoneCreate(Strict):
     active_periods: list[TimeWindowSchema] = Field(
         default_factory=list, max_length=100, description="Empty: always active"
     )
+    disclosure: Literal["public", "partners", "private"] | None = Field(
+        None,
+        description="Who else sees it: public (everyone, all of it), partners (agreement "
+        "partners: shape and active windows, no name), private (nobody; a restricted zone "
+        "cannot be private). Unset: public for an authority's restricted zones, else partners",
+    )
 
 
 class ZonePublic(BaseModel):
     id: str
     party_id: str
     kind: str
-    name: str
+    name: str | None = Field(description="null for a partner's non-public zone")
+    disclosure: str
     footprint: Footprint
     altitude_lower_m: float
     altitude_upper_m: float
@@ -284,7 +298,7 @@ class RequiredReviewPublic(BaseModel):
 
 class NoticePublic(BaseModel):
     party_id: str
-    zone_id: str
+    zone_id: str | None = Field(description="null for the partner's private zone")
     volume_index: int
     time_start: datetime
     time_end: datetime
@@ -362,6 +376,13 @@ class StageSchema(Strict):
     )
     deadline_s: float | None = Field(None, gt=0, le=90 * 86400)
     on_deadline: Literal["escalate", "approve", "reject"] = "escalate"
+    public_label: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="What the submitting party may read of this stage; without one it "
+        "learns nothing about the stage",
+    )
 
 
 class AutoApprovalSchema(Strict):
@@ -380,6 +401,20 @@ class ReviewChainSchema(Strict):
     auto_approval: list[AutoApprovalSchema] = Field(default_factory=list, max_length=20)
 
 
+class ChainStagePublic(BaseModel):
+    name: str | None = Field(description="null for the partner")
+    roles: list[str] | None = Field(description="null for the partner")
+    public_label: str | None
+    rule: str
+    deadline_s: float | None
+    on_deadline: str
+
+
+class ReviewChainPublic(BaseModel):
+    stages: list[ChainStagePublic]
+    auto_approval: list[AutoApprovalSchema]
+
+
 class ConditionsSchema(Strict):
     text: str = Field(min_length=1, max_length=4000)
     time_window: TimeWindowSchema | None = None
@@ -394,16 +429,28 @@ class ProposalSchema(Strict):
 
 class DecisionCreate(Strict):
     decision: Literal["approve", "approve_with_conditions", "request_modification", "reject"]
-    comment: str = Field("", max_length=4000)
+    comment: str = Field(
+        "",
+        max_length=4000,
+        description="To the submitter; required to reject or request a modification",
+    )
+    internal_note: str = Field(
+        "", max_length=4000, description="Seen only inside the reviewing party"
+    )
     conditions: ConditionsSchema | None = None
     proposal: ProposalSchema | None = None
 
 
 class DecisionPublic(BaseModel):
-    stage: int
-    stage_name: str
-    role: str
-    subject: str
+    """A decision: whole for the reviewing party; for the submitter only the outcome, its
+    time, comment, conditions, proposal and the stage's public label."""
+
+    stage: int | None = Field(description="null for the submitter")
+    stage_name: str | None = Field(description="null for the submitter")
+    stage_label: str | None = Field(description="The stage's public label, if it has one")
+    role: str | None = Field(description="null for the submitter")
+    subject: str | None = Field(description="null for the submitter")
+    internal_note: str | None = Field(description="null for the submitter")
     party_id: str
     decision: str | None = Field(description="null: the stage was escalated at its deadline")
     comment: str
@@ -414,9 +461,13 @@ class DecisionPublic(BaseModel):
 
 
 class StagePublic(BaseModel):
-    index: int
-    name: str
-    roles: list[str]
+    """A stage of the case's chain: whole for the reviewing party; the submitter sees only
+    stages with a public label, as that label, rule and deadline."""
+
+    index: int | None = Field(description="null for the submitter")
+    name: str | None = Field(description="null for the submitter")
+    public_label: str | None
+    roles: list[str] | None = Field(description="null for the submitter")
     rule: str
     deadline_s: float | None
     on_deadline: str
@@ -433,8 +484,13 @@ class ReviewPublic(BaseModel):
     state: str
     zone_ids: list[str]
     stages: list[StagePublic]
-    current_stage: int | None = Field(description="null once the case is closed")
-    waiting_roles: list[str]
+    current_stage: int | None = Field(
+        description="null once the case is closed, and always for the submitter"
+    )
+    current_stage_label: str | None = Field(
+        description="The current stage's public label, if it has one"
+    )
+    waiting_roles: list[str] = Field(description="Empty for the submitter")
     due_at: datetime | None
     created_at: datetime
     closed_at: datetime | None
@@ -460,7 +516,7 @@ class HistoryVersion(BaseModel):
     version: int
     state: str
     submitted_at: datetime
-    submitted_by: str
+    submitted_by: str | None = Field(description="null for a reviewing party")
     volumes: list[VolumeOut]
     reviews: list[ReviewPublic]
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from deconflict.domain.model import AgreementKind, ZoneKind
+from deconflict.domain.model import AgreementKind, ZoneDisclosure, ZoneKind
 from deconflict.services import audit as audit_log
 from deconflict.services import registry
 
@@ -19,9 +19,11 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/parties", status_code=status.HTTP_201_CREATED, tags=["parties"])
 def create_party(body: s.PartyCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.PartyPublic:
-    """Registers a party (admin)."""
+    """Registers a party (operator), optionally as an authority."""
     with located("body"):
-        return c.party_to_api(registry.create_party(uow, ctx, caller, body.name))
+        return c.party_to_api(
+            registry.create_party(uow, ctx, caller, body.name, authority=body.authority)
+        )
 
 
 @router.get("/parties", tags=["parties"])
@@ -43,7 +45,9 @@ def propose_agreement(
         review_chain=c.chain_from_api(body.review_chain),
     )
     with located("body"):
-        return c.agreement_to_api(registry.propose_agreement(uow, ctx, caller, command))
+        return c.agreement_to_api(
+            registry.propose_agreement(uow, ctx, caller, command), caller.party_id
+        )
 
 
 @router.post("/agreements/{agreement_id}/accept", tags=["agreements"])
@@ -51,38 +55,46 @@ def accept_agreement(
     agreement_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep
 ) -> s.AgreementPublic:
     """The partner's admin accepts a proposed agreement."""
-    return c.agreement_to_api(registry.accept_agreement(uow, ctx, caller, agreement_id))
+    return c.agreement_to_api(
+        registry.accept_agreement(uow, ctx, caller, agreement_id), caller.party_id
+    )
 
 
 @router.get("/agreements", tags=["agreements"])
 def list_agreements(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.AgreementPublic]:
     """The agreements the caller's party is part of."""
-    return [c.agreement_to_api(a) for a in registry.list_agreements(uow, caller, page)]
+    return [
+        c.agreement_to_api(a, caller.party_id) for a in registry.list_agreements(uow, caller, page)
+    ]
 
 
 @router.get("/agreements/{agreement_id}", tags=["agreements"])
 def get_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.AgreementPublic:
-    return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id))
+    return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id), caller.party_id)
 
 
 @router.post("/zones", status_code=status.HTTP_201_CREATED, tags=["zones"])
 def create_zone(body: s.ZoneCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.ZonePublic:
     """Adds a zone of the caller's party (admin)."""
     footprint, band, periods = c.zone_parts_from_api(body)
-    command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
+    disclosure = None if body.disclosure is None else ZoneDisclosure(body.disclosure)
+    command = registry.ZoneCreate(
+        ZoneKind(body.kind), body.name, footprint, band, periods, disclosure
+    )
     with located("body"):
-        return c.zone_to_api(registry.create_zone(uow, ctx, caller, command))
+        return c.zone_to_api(registry.create_zone(uow, ctx, caller, command), caller.party_id)
 
 
 @router.get("/zones", tags=["zones"])
 def list_zones(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.ZonePublic]:
-    """Own zones, active partners' zones and every restricted zone."""
-    return [c.zone_to_api(z) for z in registry.list_zones(uow, caller, page)]
+    """Own zones, public zones, and active partners' `partners` zones (shape, band and
+    active windows, without name)."""
+    return [c.zone_to_api(z, caller.party_id) for z in registry.list_zones(uow, caller, page)]
 
 
 @router.get("/zones/{zone_id}", tags=["zones"])
 def get_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> s.ZonePublic:
-    return c.zone_to_api(registry.get_zone(uow, caller, zone_id))
+    return c.zone_to_api(registry.get_zone(uow, caller, zone_id), caller.party_id)
 
 
 @router.delete("/zones/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["zones"])

@@ -94,11 +94,13 @@ function historySection(history) {
                       h(
                         "li",
                         { "data-testid": "history-decision", "data-decision": d.decision || "escalated" },
-                        `${fmtTime(d.decided_at)} · ${d.stage_name} (${d.role}): `,
+                        // The submitter gets neither stage names nor roles: a public label at most.
+                        `${fmtTime(d.decided_at)} · ${d.stage_name ? `${d.stage_name} (${d.role})` : d.stage_label || "review"}: `,
                         h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated at the deadline"),
                         d.automatic ? " (automatic)" : "",
                         d.comment ? ` — “${d.comment}”` : "",
                         d.conditions ? ` — conditions: “${d.conditions.text}”` : "",
+                        d.internal_note ? ` — internal: “${d.internal_note}”` : "",
                       ),
                     ),
                   )

@@ -1,0 +1,52 @@
+"""need-to-know: internal notes on decisions, zone disclosure, authorities, operation
+flexibility, and whom a suggestion was computed for
+
+Existing zones become `partners` (seen by agreement partners as shape and active
+windows only); existing comments stay comments (to the submitter); no party is an
+authority until an operator marks it; existing suggestions were computed for the
+reviewers of their version and stay readable by those reviewers only.
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-03 23:50:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("internal_note", sa.String(length=4000), nullable=True))
+    with op.batch_alter_table("zones", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("disclosure", sa.String(length=20), nullable=False, server_default="partners")
+        )
+    with op.batch_alter_table("parties", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("authority", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("flexibility", sa.JSON(), nullable=True))
+    with op.batch_alter_table("suggestions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("party_id", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("suggestions", schema=None) as batch_op:
+        batch_op.drop_column("party_id")
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.drop_column("flexibility")
+    with op.batch_alter_table("parties", schema=None) as batch_op:
+        batch_op.drop_column("authority")
+    with op.batch_alter_table("zones", schema=None) as batch_op:
+        batch_op.drop_column("disclosure")
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.drop_column("internal_note")
