@@ -155,7 +155,7 @@ def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "Demo scenario loaded" in first.output
-    assert first.output.count("export ") == 5
+    assert first.output.count("export ") == 6
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output

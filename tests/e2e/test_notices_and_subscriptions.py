@@ -67,7 +67,7 @@ EXTENTS = (
     "time_start",
     "time_end",
 )
-OPERATION_EVENT_KEYS = {"operation_id", "name", "version", "state"}
+OPERATION_EVENT_KEYS = {"operation_id", "name", "version", "state", "conditions"}
 NOTICE_EVENT_KEYS = {"notice_id", "kind", "reference", "version", "submitter_party_id", "zone_id"}
 AWAY = 0.1  # degrees of latitude: about 11 km, well outside a 2 km zone
 

@@ -69,6 +69,8 @@ def test_a_submission_clear_of_everything_is_approved_as_version_1(
         "conflicts": [],
         "required_reviews": [],
         "notices": [],
+        "flexibility": None,
+        "conditions": [],
         "versions": None,
     }
     assert client.get(f"/v1/operations/{created['id']}", headers=headers).json() == created

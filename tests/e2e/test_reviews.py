@@ -62,7 +62,12 @@ class Scenario:
     """An operator and a reviewer under a coordination agreement, with one review zone."""
 
     def __init__(
-        self, api: TestClient, auth: Auth, chain: dict[str, Any] | None, lat: float
+        self,
+        api: TestClient,
+        auth: Auth,
+        chain: dict[str, Any] | None,
+        lat: float,
+        acceptance: str = "approve",
     ) -> None:
         self.api, self.auth, self.lat = api, auth, lat
         admin = auth("root", "operator")
@@ -72,7 +77,11 @@ class Scenario:
             ).json()["id"]
             for n in ("operator", "reviewer")
         )
-        body: dict[str, Any] = {"kind": "coordination", "partner_party_id": self.reviewer}
+        body: dict[str, Any] = {
+            "kind": "coordination",
+            "partner_party_id": self.reviewer,
+            "proposal_acceptance": acceptance,
+        }
         if chain is not None:
             body["review_chain"] = chain
         agreement = api.post("/v1/agreements", json=body, headers=auth(self.operator, "admin"))
@@ -123,9 +132,10 @@ ScenarioFactory = Callable[..., Scenario]
 
 @pytest.fixture
 def scenario(api: TestClient, auth: Auth) -> ScenarioFactory:
-    def make(chain: dict[str, Any] | None = None) -> Scenario:
+    def make(chain: dict[str, Any] | None = None, acceptance: str = "approve") -> Scenario:
         # A latitude of its own per scenario, so scenarios sharing PostgreSQL never meet.
-        return Scenario(api, auth, chain, lat=-60 + (uuid.uuid4().int % 10_000) / 100)
+        lat = -60 + (uuid.uuid4().int % 10_000) / 100
+        return Scenario(api, auth, chain, lat, acceptance)
 
     return make
 
@@ -191,16 +201,31 @@ def test_a_two_stage_chain_approves_after_command_review_and_both_assessors(
         "assessor_ops",
         "assessor_safety",
     ]
+    # Its own state, with the conditions beside it wherever the state is shown.
     operation = s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()
-    assert operation["state"] == "approved"
+    assert operation["state"] == "approved_with_conditions"
+    assert operation["conditions"] == [
+        {
+            "party_id": s.reviewer,
+            "text": "Keep below 100 m",
+            "time_window": None,
+            "altitude_lower_m": 20.0,
+            "altitude_upper_m": 100.0,
+        }
+    ]
+    listed = s.api.get("/v1/operations", headers=s.submitter).json()
+    assert [(o["state"], o["conditions"]) for o in listed if o["id"] == op["id"]] == [
+        (operation["state"], operation["conditions"])
+    ]
     closed = s.decide(case["id"], commander, decision="reject", comment="late")
     assert closed.status_code == 409, "a closed case takes no decision"
 
 
-def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
-    scenario: ScenarioFactory, auth: Auth
+@pytest.mark.parametrize("acceptance", ["approve", "review"])
+def test_a_proposed_suggestion_is_accepted_and_approved_by_proposal_or_reviewed_again(
+    scenario: ScenarioFactory, auth: Auth, acceptance: str
 ) -> None:
-    s = scenario()
+    s = scenario({"stages": [{"name": "desk", "roles": ["reviewer"]}]}, acceptance=acceptance)
     reviewer = auth(s.reviewer, "submitter", "reviewer")
     own = s.submit(_circle(s.lat, 150.01, 500, 1, 1), as_=auth(s.reviewer, "submitter"))
     op = s.submit(_circle(s.lat, 150.0, 600, 1.5, 1))
@@ -211,9 +236,18 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
     [case] = s.api.get("/v1/reviews", headers=reviewer).json()
     assert [c["with"]["id"] for c in case["conflicts"] if c["kind"] == "operation"] == [own["id"]]
     assert case["operation_names"] == {own["id"]: "Survey"}
-    suggestions = s.api.get(f"/v1/operations/{op['id']}/suggestions", headers=reviewer).json()
+    path = f"/v1/operations/{op['id']}/suggestions"
+    # The computed alternatives are the reviewer's to give: the submitter sees none yet.
+    assert s.api.get(path, headers=s.submitter).json() == []
+    suggestions = s.api.get(path, headers=reviewer).json()
     kinds = {x["kind"]: x for x in suggestions}
-    assert {"time_shift_later", "time_shift_earlier", "altitude_above"} <= set(kinds)
+    assert {"time_shift_later", "time_shift_earlier"} <= set(kinds)
+    for x in suggestions:
+        [moved] = x["volumes"]
+        start = datetime.fromisoformat(moved["time_start"])
+        assert (start - (START + timedelta(hours=1.5))).total_seconds() % 300 == 0, x
+        assert moved["altitude_lower_m"] % 10 == 0, x
+        assert moved["altitude_upper_m"] <= 240, "at most twice the planned ceiling"
     later = kinds["time_shift_later"]
 
     asked = s.decide(
@@ -221,6 +255,7 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         reviewer,
         decision="request_modification",
         comment="Our firing window: start after it",
+        internal_note="their survey again; the later slot is free",
         proposal={"suggestion_id": later["id"]},
     )
     assert asked.status_code == 201, asked.text
@@ -229,20 +264,26 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()["state"]
         == "modification_requested"
     )
+    assert [x["id"] for x in s.api.get(path, headers=s.submitter).json()] == [later["id"]]
+    unproposed = next(x for x in suggestions if x["id"] != later["id"])
+    not_proposed = s.api.post(f"{path}/{unproposed['id']}/accept", headers=s.submitter)
+    assert not_proposed.status_code == 404, "only a proposal is the submitter's to accept"
 
-    accepted = s.api.post(
-        f"/v1/operations/{op['id']}/suggestions/{later['id']}/accept", headers=s.submitter
-    )
+    accepted = s.api.post(f"{path}/{later['id']}/accept", headers=s.submitter)
     assert accepted.status_code == 200, accepted.text
     v2 = accepted.json()
-    assert (v2["version"], v2["state"]) == (2, "in_review")
     assert not [c for c in v2["conflicts"] if c["kind"] == "operation"], "the suggestion cleared it"
     assert v2["volumes"][0]["time_start"] > op["volumes"][0]["time_start"]
-
-    [case2] = s.api.get("/v1/reviews", headers=reviewer).json()
-    assert case2["version"] == 2
-    approved = s.decide(case2["id"], reviewer, decision="approve")
-    assert approved.json()["state"] == "approved"
+    if acceptance == "approve":
+        # The reviewer's own proposal: approved by proposal, its chain not run again.
+        assert (v2["version"], v2["state"]) == (2, "approved")
+        assert s.api.get("/v1/reviews", headers=reviewer).json() == []
+    else:
+        assert (v2["version"], v2["state"]) == (2, "in_review")
+        [case2] = s.api.get("/v1/reviews", headers=reviewer).json()
+        assert case2["version"] == 2
+        approved = s.decide(case2["id"], reviewer, decision="approve")
+        assert approved.json()["state"] == "approved"
     history = s.api.get(f"/v1/operations/{op['id']}/history", headers=s.submitter).json()
     assert [
         (v["version"], v["state"], [r["state"] for r in v["reviews"]]) for v in history["versions"]
@@ -250,9 +291,18 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         (1, "modification_requested", ["modification_requested"]),
         (2, "approved", ["approved"]),
     ]
+    [by_proposal] = history["versions"][1]["reviews"][0]["decisions"]
+    assert by_proposal["automatic"] is (acceptance == "approve")
+    [request] = history["versions"][0]["reviews"][0]["decisions"]
+    assert (request["comment"], request["internal_note"]) == (
+        "Our firing window: start after it",
+        None,
+    )
+    assert "the later slot is free" not in str(history)
     seen_by_reviewer = s.api.get(f"/v1/operations/{op['id']}/history", headers=reviewer)
     assert seen_by_reviewer.status_code == 200
     assert len(seen_by_reviewer.json()["versions"]) == 2
+    assert "the later slot is free" in seen_by_reviewer.text
 
 
 def test_a_rejection_ends_the_case_and_the_operation(scenario: ScenarioFactory, auth: Auth) -> None:

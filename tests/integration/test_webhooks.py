@@ -113,6 +113,7 @@ def test_an_event_is_delivered_signed_with_the_subscription_secret(
         "name": "op 1",
         "version": 1,
         "state": "approved",
+        "conditions": [],
     }
     assert verify(world.subscription.secret, received.headers, received.body)
     assert not verify("another secret", received.headers, received.body)

@@ -23,7 +23,8 @@ from deconflict.domain.chain import (
     StageRule,
 )
 from deconflict.domain.conflicts import Overlap
-from deconflict.domain.review import Conditions, Proposal
+from deconflict.domain.operation import Flexibility
+from deconflict.domain.review import Conditions, ImposedConditions, Proposal
 from deconflict.domain.volumes import (
     AltitudeBand,
     AltitudeReference,
@@ -251,3 +252,41 @@ def proposal_from_json(doc: Json | None) -> Proposal | None:
     if doc is None:
         return None
     return Proposal(doc["suggestion_id"], tuple(volume_from_json(v) for v in doc["volumes"]))
+
+
+def flexibility_to_json(f: Flexibility | None) -> Json | None:
+    if f is None:
+        return None
+    return {
+        "earliest_start": None if f.earliest_start is None else f.earliest_start.isoformat(),
+        "latest_start": None if f.latest_start is None else f.latest_start.isoformat(),
+        "lowest_m": f.lowest_m,
+        "highest_m": f.highest_m,
+    }
+
+
+def flexibility_from_json(doc: Json | None) -> Flexibility | None:
+    if doc is None:
+        return None
+    earliest, latest = doc["earliest_start"], doc["latest_start"]
+    return Flexibility(
+        None if earliest is None else datetime.fromisoformat(earliest),
+        None if latest is None else datetime.fromisoformat(latest),
+        doc["lowest_m"],
+        doc["highest_m"],
+    )
+
+
+def imposed_to_json(conditions: tuple[ImposedConditions, ...]) -> list[Json] | None:
+    return [
+        {"party_id": x.party_id, "conditions": conditions_to_json(x.conditions)} for x in conditions
+    ] or None
+
+
+def imposed_from_json(doc: list[Json] | None) -> tuple[ImposedConditions, ...]:
+    found = []
+    for x in doc or ():
+        conditions = conditions_from_json(x["conditions"])
+        assert conditions is not None
+        found.append(ImposedConditions(x["party_id"], conditions))
+    return tuple(found)

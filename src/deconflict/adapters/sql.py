@@ -43,6 +43,7 @@ from deconflict.domain.model import (
     AgreementState,
     OperationState,
     Party,
+    ProposalAcceptance,
     Zone,
     ZoneDisclosure,
     ZoneKind,
@@ -178,6 +179,7 @@ class SqlAgreements:
             review_chain=None
             if row.review_chain is None
             else codec.chain_from_json(row.review_chain),
+            proposal_acceptance=ProposalAcceptance(row.proposal_acceptance),
         )
 
     @staticmethod
@@ -193,6 +195,7 @@ class SqlAgreements:
             "time_s": None if s is None else s.time_s,
             "created_at": a.created_at,
             "review_chain": None if a.review_chain is None else codec.chain_to_json(a.review_chain),
+            "proposal_acceptance": a.proposal_acceptance.value,
         }
 
     def add(self, agreement: Agreement) -> None:
@@ -427,6 +430,7 @@ class SqlOperations:
                 "assessment": codec.assessment_to_json(v.assessment),
                 "submitted_at": v.submitted_at,
                 "submitted_by": v.submitted_by,
+                "conditions": codec.imposed_to_json(v.conditions),
             }
             for v in versions
         ]
@@ -444,6 +448,7 @@ class SqlOperations:
                 current_version=operation.current.number,
                 created_at=operation.created_at,
                 updated_at=operation.current.submitted_at,
+                flexibility=codec.flexibility_to_json(operation.flexibility),
             )
         )
         self._insert_versions(operation, operation.versions)
@@ -460,7 +465,10 @@ class SqlOperations:
             self._c.execute(
                 update(t.operation_versions)
                 .where(v.operation_id == operation.id, v.number == version.number)
-                .values(state=version.state.value)
+                .values(
+                    state=version.state.value,
+                    conditions=codec.imposed_to_json(version.conditions),
+                )
             )
         self._insert_versions(operation, operation.versions[stored or 0 :])
         self._c.execute(
@@ -472,6 +480,7 @@ class SqlOperations:
                 state=operation.state.value,
                 current_version=operation.current.number,
                 updated_at=operation.current.submitted_at,
+                flexibility=codec.flexibility_to_json(operation.flexibility),
             )
         )
         self._index(operation)
@@ -485,6 +494,7 @@ class SqlOperations:
             submitted_at=row.submitted_at,
             submitted_by=row.submitted_by,
             assessment=codec.assessment_from_json(row.assessment),
+            conditions=codec.imposed_from_json(row.conditions),
         )
 
     def _load(self, rows: Sequence[Row[Any]]) -> list[Operation]:
@@ -506,6 +516,7 @@ class SqlOperations:
                 priority=r.priority,
                 created_at=r.created_at,
                 versions=versions[r.id],
+                flexibility=codec.flexibility_from_json(r.flexibility),
             )
             for r in rows
         ]
@@ -723,6 +734,7 @@ class SqlSuggestions:
                 summary=suggestion.summary,
                 volumes=[codec.volume_to_json(v) for v in suggestion.volumes],
                 created_at=created_at,
+                party_id=suggestion.party_id,
             )
         )
 
@@ -739,6 +751,7 @@ class SqlSuggestions:
                 SuggestionKind(row.kind),
                 row.summary,
                 tuple(codec.volume_from_json(v) for v in row.volumes),
+                row.party_id,
             )
             for row in rows
         ]

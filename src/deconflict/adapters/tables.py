@@ -83,6 +83,8 @@ agreements = Table(
     Column("time_s", Float),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("review_chain", JSON),
+    # approve | review: a version keeping to the reviewer's proposal (revision 0007).
+    Column("proposal_acceptance", String(10), nullable=False, server_default="approve"),
 )
 
 zones = Table(
@@ -144,6 +146,8 @@ operation_versions = Table(
     Column("assessment", JSON, nullable=False),
     Column("submitted_at", UTCDateTime(), nullable=False),
     Column("submitted_by", String(200), nullable=False),
+    # The conditions it is approved with, by reviewing party (revision 0007).
+    Column("conditions", JSON),
 )
 
 # One row per (operation, volume, cell, time chunk) of the current version of a counting

@@ -70,6 +70,15 @@ class AgreementState(StrEnum):
     ACTIVE = "active"
 
 
+class ProposalAcceptance(StrEnum):
+    """What a coordination agreement says of a new version that keeps to the reviewing
+    party's own proposal: that party approves it at once (`approve`, recorded as approval
+    by proposal), or reviews it again through its whole chain (`review`)."""
+
+    APPROVE = "approve"
+    REVIEW = "review"
+
+
 @dataclass(frozen=True, slots=True)
 class Agreement:
     """A mutual agreement between two parties; it binds only once the second accepts.
@@ -77,7 +86,9 @@ class Agreement:
     Under `coordination`, each party's review zones send the other's operations to review
     through `chain`;
     under either kind, each party's notify zones send the other notices. `separation`
-    overrides the deployment default between the two parties when set.
+    overrides the deployment default between the two parties when set. The chain
+    describes the proposer's review process: the partner sees only its public labels,
+    rules and deadlines.
     """
 
     id: str
@@ -88,6 +99,7 @@ class Agreement:
     separation: Separation | None
     created_at: datetime
     review_chain: ReviewChain | None = None
+    proposal_acceptance: ProposalAcceptance = ProposalAcceptance.APPROVE
 
     def __post_init__(self) -> None:
         if self.review_chain is not None and self.kind is not AgreementKind.COORDINATION:

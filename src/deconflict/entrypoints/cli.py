@@ -112,7 +112,7 @@ def demo(
             with console.status("Loading the Isle of Veloria scenario..."):
                 parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
             console.print(
-                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, 16 operations"
+                "[green]Demo scenario loaded[/green]: 4 parties (one an authority), 2 agreements, 5 zones, 16 operations"
             )
         else:
             console.print("Demo scenario already loaded; reusing it.")

@@ -14,6 +14,7 @@ from deconflict.domain.model import (
     AgreementState,
     Caller,
     Party,
+    ProposalAcceptance,
     Zone,
     ZoneDisclosure,
     ZoneKind,
@@ -60,6 +61,7 @@ class AgreementCreate:
     partner_party_id: str
     separation: Separation | None
     review_chain: ReviewChain | None = None
+    proposal_acceptance: ProposalAcceptance = ProposalAcceptance.APPROVE
 
 
 def propose_agreement(
@@ -89,6 +91,7 @@ def propose_agreement(
             separation=command.separation,
             created_at=ctx.clock(),
             review_chain=command.review_chain,
+            proposal_acceptance=command.proposal_acceptance,
         )
         tx.agreements.add(agreement)
         record(

@@ -19,8 +19,15 @@ from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Agreement, Party, Zone
 from deconflict.domain.notice import Notice
-from deconflict.domain.operation import Operation, OperationVersion
-from deconflict.domain.review import Conditions, Decision, DecisionRecord, Proposal, ReviewCase
+from deconflict.domain.operation import Flexibility, Operation, OperationVersion
+from deconflict.domain.review import (
+    Conditions,
+    Decision,
+    DecisionRecord,
+    ImposedConditions,
+    Proposal,
+    ReviewCase,
+)
 from deconflict.domain.subscription import Delivery, OutboxEvent, Subscription
 from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import (
@@ -398,7 +405,40 @@ def operation_to_api(
         conflicts=[conflict_to_api(c) for c in assessment.conflicts],
         required_reviews=[_review_to_api(r) for r in assessment.required_reviews],
         notices=[_notice_to_api(n) for n in assessment.notices],
+        flexibility=flexibility_to_api(op.flexibility),
+        conditions=[imposed_to_api(x) for x in current.conditions],
         versions=[_version_to_api(v, fmt) for v in op.versions] if history else None,
+    )
+
+
+def flexibility_from_api(f: s.FlexibilitySchema | None) -> Flexibility | None:
+    if f is None:
+        return None
+    loc: Loc = ("body", "flexibility")
+    return _at(loc, lambda: Flexibility(f.earliest_start, f.latest_start, f.lowest_m, f.highest_m))
+
+
+def flexibility_to_api(f: Flexibility | None) -> s.FlexibilitySchema | None:
+    if f is None:
+        return None
+    return s.FlexibilitySchema(
+        earliest_start=f.earliest_start,
+        latest_start=f.latest_start,
+        lowest_m=f.lowest_m,
+        highest_m=f.highest_m,
+    )
+
+
+def imposed_to_api(x: ImposedConditions) -> s.ConditionsPublic:
+    c = x.conditions
+    return s.ConditionsPublic(
+        party_id=x.party_id,
+        text=c.text,
+        time_window=None
+        if c.time is None
+        else s.TimeWindowSchema(start=c.time.start, end=c.time.end),
+        altitude_lower_m=None if c.altitude is None else c.altitude.lower_m,
+        altitude_upper_m=None if c.altitude is None else c.altitude.upper_m,
     )
 
 
@@ -426,6 +466,7 @@ def agreement_to_api(a: Agreement, viewer_party_id: str) -> s.AgreementPublic:
             horizontal_m=sep.horizontal_m, vertical_m=sep.vertical_m, time_s=sep.time_s
         ),
         review_chain=_chain_public(a.review_chain, whole=viewer_party_id == a.proposer_party_id),
+        proposal_acceptance=a.proposal_acceptance.value,
         created_at=a.created_at,
     )
 

@@ -218,6 +218,11 @@ class AgreementCreate(Strict):
         description="Coordination only: how the reviewing party reviews; unset: one stage "
         "in which any holder of the role `reviewer` decides",
     )
+    proposal_acceptance: Literal["approve", "review"] = Field(
+        "approve",
+        description="A new version that keeps to the reviewing party's own proposal: "
+        "approved by that party at once (approve), or reviewed again (review)",
+    )
 
 
 class AgreementPublic(BaseModel):
@@ -231,6 +236,7 @@ class AgreementPublic(BaseModel):
         description="Whole for the proposer (whose review process it is); for the partner, "
         "each stage's public label, rule and deadline only"
     )
+    proposal_acceptance: str
     created_at: datetime
 
 
@@ -315,10 +321,21 @@ class CheckPublic(BaseModel):
     refused: bool
 
 
+class FlexibilitySchema(Strict):
+    """How far suggestions may move the plan; an unset bound: a shift of at most 6 h, a
+    band no higher than twice the planned ceiling."""
+
+    earliest_start: AwareDatetime | None = None
+    latest_start: AwareDatetime | None = None
+    lowest_m: AltitudeM | None = None
+    highest_m: AltitudeM | None = None
+
+
 class OperationCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     priority: int = Field(0, ge=0, le=100)
     volumes: VolumeList
+    flexibility: FlexibilitySchema | None = None
 
 
 class VersionPublic(BaseModel):
@@ -341,6 +358,10 @@ class OperationPublic(BaseModel):
     conflicts: list[ConflictPublic]
     required_reviews: list[RequiredReviewPublic]
     notices: list[NoticePublic]
+    flexibility: FlexibilitySchema | None
+    conditions: list[ConditionsPublic] = Field(
+        description="What the reviewers' approvals ask (state approved_with_conditions)"
+    )
     versions: list[VersionPublic] | None = Field(
         None, description="Earlier and current versions, when asked for with ?history=true"
     )
@@ -413,6 +434,16 @@ class ChainStagePublic(BaseModel):
 class ReviewChainPublic(BaseModel):
     stages: list[ChainStagePublic]
     auto_approval: list[AutoApprovalSchema]
+
+
+class ConditionsPublic(BaseModel):
+    """A condition of an approval, with the party that set it."""
+
+    party_id: str
+    text: str
+    time_window: TimeWindowSchema | None
+    altitude_lower_m: float | None
+    altitude_upper_m: float | None
 
 
 class ConditionsSchema(Strict):

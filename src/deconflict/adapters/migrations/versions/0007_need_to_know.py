@@ -1,5 +1,6 @@
 """need-to-know: internal notes on decisions, zone disclosure, authorities, operation
-flexibility, and whom a suggestion was computed for
+flexibility, whom a suggestion was computed for, and what accepting a reviewer's own
+proposal means
 
 Existing zones become `partners` (seen by agreement partners as shape and active
 windows only); existing comments stay comments (to the submitter); no party is an
@@ -35,13 +36,28 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("operations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("flexibility", sa.JSON(), nullable=True))
+    with op.batch_alter_table("operation_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("conditions", sa.JSON(), nullable=True))
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("party_id", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "proposal_acceptance",
+                sa.String(length=10),
+                nullable=False,
+                server_default="approve",
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.drop_column("proposal_acceptance")
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.drop_column("party_id")
+    with op.batch_alter_table("operation_versions", schema=None) as batch_op:
+        batch_op.drop_column("conditions")
     with op.batch_alter_table("operations", schema=None) as batch_op:
         batch_op.drop_column("flexibility")
     with op.batch_alter_table("parties", schema=None) as batch_op:

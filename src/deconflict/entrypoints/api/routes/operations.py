@@ -47,7 +47,12 @@ def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s
 
 
 def _command(body: s.OperationCreate) -> ops.OperationCommand:
-    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes))
+    return ops.OperationCommand(
+        body.name,
+        body.priority,
+        c.volumes_from_api(body.volumes),
+        c.flexibility_from_api(body.flexibility),
+    )
 
 
 @router.post(

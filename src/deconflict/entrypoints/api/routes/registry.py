@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from deconflict.domain.model import AgreementKind, ZoneDisclosure, ZoneKind
+from deconflict.domain.model import AgreementKind, ProposalAcceptance, ZoneDisclosure, ZoneKind
 from deconflict.services import audit as audit_log
 from deconflict.services import registry
 
@@ -43,6 +43,7 @@ def propose_agreement(
         partner_party_id=body.partner_party_id,
         separation=c.separation_from_api(body.separation),
         review_chain=c.chain_from_api(body.review_chain),
+        proposal_acceptance=ProposalAcceptance(body.proposal_acceptance),
     )
     with located("body"):
         return c.agreement_to_api(
