@@ -162,3 +162,16 @@ def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings
     container = bootstrap(env)
     assert find_demo(container.uow) is not None
     container.close()
+
+
+def test_check_refuses_an_unknown_party_with_exit_2(env: Settings, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [_feature(-35, -141, 300, "x")]})
+    )
+    result = runner.invoke(app, ["check", str(plan), "--party", "no-such-party"])
+    assert result.exit_code == 2, result.output
+    assert "no party 'no-such-party'" in result.output
+    neither = runner.invoke(app, ["check", str(plan)])
+    assert neither.exit_code == 2
+    assert "--party" in neither.output

@@ -199,67 +199,6 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
     return features
 
 
-@app.command()
-def check(
-    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of volumes")],
-    party: Annotated[str, typer.Option(help="Party id the check is made for")],
-) -> None:
-    """Check a file of operations against the database; exit 1 if any conflicts.
-
-    Each Feature is one volume (Polygon, or Point with properties.radius_m) with
-    properties altitude_lower_m, altitude_upper_m, time_start, time_end; features that
-    share properties.operation form one operation, others stand alone.
-    """
-    try:
-        features = _load_features(file)
-        grouped: dict[str, list[schemas.GeoJSONFeature]] = defaultdict(list)
-        for i, raw in enumerate(features):
-            try:
-                feature = schemas.GeoJSONFeature.model_validate(raw)
-            except ValidationError as e:
-                first = e.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
-            name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
-            grouped[str(name)].append(feature)
-        caller = Caller("cli", party, frozenset({Role.OBSERVER}))
-        results = []
-        with _container() as container, Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Checking operations", total=len(grouped))
-            for name, group in grouped.items():
-                volumes = converters.volumes_from_api(group)
-                results.append(
-                    (name, ops.check_volumes(container.uow, container.ctx, caller, volumes))
-                )
-                progress.advance(task)
-    except DomainError as e:
-        errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
-        raise typer.Exit(2) from None
-    table = Table(title=f"Conflicts for {len(results)} operation(s) in {file}")
-    for column in ("operation", "volume", "kind", "with", "time window (UTC)", "altitude (m)"):
-        table.add_column(column)
-    total = 0
-    for name, assessment in results:
-        for c in assessment.conflicts:
-            total += 1
-            table.add_row(
-                name,
-                str(c.volume_index),
-                c.kind.value,
-                f"{c.subject_type} {c.subject_id or '(another party)'}",
-                f"{c.overlap.time.start:%Y-%m-%d %H:%M} - {c.overlap.time.end:%H:%M}",
-                f"{c.overlap.altitude.lower_m:.0f} - {c.overlap.altitude.upper_m:.0f} {c.overlap.altitude.reference}",
-            )
-    if total:
-        console.print(table)
-        refused = sum(1 for _, a in results if a.refused)
-        console.print(f"[red]{total} conflict(s)[/red]; {refused} operation(s) would be refused")
-        raise typer.Exit(1)
-    console.print(f"[green]No conflicts[/green] for {len(results)} operation(s).")
-
-
-# ---- API clients: the review commands talk to a running server over HTTP -------------
-
 ApiUrl = Annotated[
     str, typer.Option("--url", envvar="DECONFLICT_URL", help="Base URL of the deconflict API")
 ]
@@ -269,8 +208,123 @@ ApiToken = Annotated[
 ]
 
 
-def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One API call; an error response or an unreachable server exits with its message."""
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of volumes")],
+    party: Annotated[
+        str | None,
+        typer.Option(help="Party (id or name) the check is made for, in the local database"),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Check against a running server instead (with --token)"),
+    ] = None,
+    token: ApiToken = "",
+) -> None:
+    """Check a file of operations; exit 1 if any conflicts, 2 on a bad file or party.
+
+    Against the local database for `--party`, or a running server (`--url`, `--token`
+    or DECONFLICT_TOKEN: the token's party). Each Feature is one volume (Polygon, or
+    Point with properties.radius_m) with properties altitude_lower_m, altitude_upper_m,
+    time_start, time_end; features that share properties.operation form one operation,
+    others stand alone. What another party does not disclose is not shown.
+    """
+    if (party is None) == (url is None):
+        errors.print(
+            "[red]error:[/red] give --party (the local database) or --url with --token "
+            "(a running server; the token names the party), not both",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    try:
+        grouped = _operations_in(file)
+        results: list[tuple[str, dict[str, Any]]] = []
+        if url is not None:
+            for name, group in grouped.items():
+                body = {"volumes": [f.model_dump(mode="json") for f in group]}
+                results.append((name, _call("POST", url, token, "/v1/checks", body, exit_code=2)))
+        else:
+            assert party is not None
+            with _container() as container:
+                owner = cli_interchange.find_party(container, party)
+                caller = Caller("cli", owner.id, frozenset({Role.OBSERVER}))
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("Checking operations", total=len(grouped))
+                    for name, group in grouped.items():
+                        volumes = converters.volumes_from_api(group)
+                        assessment = ops.check_volumes(
+                            container.uow, container.ctx, caller, volumes
+                        )
+                        checked = converters.check_to_api(assessment)
+                        results.append((name, checked.model_dump(mode="json", by_alias=True)))
+                        progress.advance(task)
+    except DomainError as e:
+        errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    _print_checks(file, results)
+
+
+def _operations_in(file: Path) -> dict[str, list[schemas.GeoJSONFeature]]:
+    """The features of a GeoJSON file, grouped into operations (InvalidInput if bad)."""
+    grouped: dict[str, list[schemas.GeoJSONFeature]] = defaultdict(list)
+    for i, raw in enumerate(_load_features(file)):
+        try:
+            feature = schemas.GeoJSONFeature.model_validate(raw)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
+        name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
+        grouped[str(name)].append(feature)
+    return grouped
+
+
+def _print_checks(file: Path, results: list[tuple[str, dict[str, Any]]]) -> None:
+    """The conflicts of each checked operation (as `POST /v1/checks` answers); exit 1 if any."""
+    table = Table(title=f"Conflicts for {len(results)} operation(s) in {file}")
+    for column in ("operation", "volume", "kind", "with", "time window (UTC)", "altitude (m)"):
+        table.add_column(column)
+    total = 0
+    for name, checked in results:
+        for c in checked["conflicts"]:
+            total += 1
+            other = c["with"]
+            who = "" if other["party_id"] is None else f" of {other['party_id']}"
+            start = datetime.fromisoformat(c["time_start"])
+            end = datetime.fromisoformat(c["time_end"])
+            table.add_row(
+                name,
+                str(c["volume_index"]),
+                c["kind"],
+                f"{other['type']} {other['id'] or '(not disclosed)'}{who}",
+                f"{start:%Y-%m-%d %H:%M} - {end:%H:%M}",
+                f"{c['altitude_lower_m']:.0f} - {c['altitude_upper_m']:.0f} {c['altitude_reference']}",
+            )
+    if total:
+        console.print(table)
+        refused = sum(1 for _, checked in results if checked["refused"])
+        reviews = sorted({r["party_id"] for _, x in results for r in x["required_reviews"]})
+        if reviews:
+            console.print(f"Review required by: {', '.join(reviews)}", soft_wrap=True)
+        console.print(f"[red]{total} conflict(s)[/red]; {refused} operation(s) would be refused")
+        raise typer.Exit(1)
+    console.print(f"[green]No conflicts[/green] for {len(results)} operation(s).")
+
+
+# ---- API clients: the review commands talk to a running server over HTTP -------------
+
+
+def _call(
+    method: str,
+    url: str,
+    token: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    exit_code: int = 1,
+) -> Any:
+    """One API call; an error response (exit `exit_code`) or an unreachable server (exit
+    2) exits with its message."""
     if not token:
         errors.print("[red]error:[/red] a bearer token is needed: --token or DECONFLICT_TOKEN")
         raise typer.Exit(2)
@@ -298,7 +352,7 @@ def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | N
             f"[red]error {response.status_code}:[/red] {detail}" + (f" ({where})" if where else ""),
             soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(exit_code)
     return response.json()
 
 
@@ -324,7 +378,7 @@ def reviews_queue(
             case["id"],
             case["operation_name"],
             str(case["version"]),
-            case["state"],
+            _with_conditions(case),
             "-" if stage is None else case["stages"][stage]["name"],
             ", ".join(case["waiting_roles"]) or "-",
             case["due_at"] or "-",
@@ -340,7 +394,10 @@ def decide(
         str,
         typer.Argument(help="approve | approve_with_conditions | request_modification | reject"),
     ],
-    comment: Annotated[str, typer.Option(help="Comment; the reason for a rejection")] = "",
+    comment: Annotated[
+        str, typer.Option(help="To the submitter; the reason for a rejection or modification")
+    ] = "",
+    note: Annotated[str, typer.Option("--internal-note", help="Seen only inside your party")] = "",
     condition: Annotated[
         str | None, typer.Option(help="Condition text (approve_with_conditions)")
     ] = None,
@@ -351,7 +408,7 @@ def decide(
     token: ApiToken = "",
 ) -> None:
     """Decide on a review case in its current stage."""
-    body: dict[str, Any] = {"decision": decision, "comment": comment}
+    body: dict[str, Any] = {"decision": decision, "comment": comment, "internal_note": note}
     if condition is not None:
         body["conditions"] = {"text": condition}
     if suggestion is not None:
@@ -359,7 +416,17 @@ def decide(
     case = _call("POST", url, token, f"/v1/reviews/{case_id}/decisions", body)
     stage = case["current_stage"]
     where = "closed" if stage is None else f"now at stage '{case['stages'][stage]['name']}'"
-    console.print(f"Recorded. Case {case['id']} is [bold]{case['state']}[/bold], {where}.")
+    console.print(
+        f"Recorded. Case {case['id']} is [bold]{_with_conditions(case)}[/bold], {where}.",
+        soft_wrap=True,
+    )
+
+
+def _with_conditions(case: dict[str, Any]) -> str:
+    """A case's state with the conditions its approvals set, so they cannot be missed."""
+    texts = [d["conditions"]["text"] for d in case["decisions"] if d["conditions"]]
+    state = str(case["state"])
+    return state + (f" with conditions: {'; '.join(texts)}" if texts else "")
 
 
 @app.command()
