@@ -661,7 +661,8 @@ def review_to_api(view: CaseView, fmt: s.VolumeFormat) -> s.ReviewPublic:
     case, operation = view.case, view.operation
     whole = view.viewer_is_reviewer
     write = VOLUME_WRITERS[fmt]
-    hidden_zones = set() if whole else view.assessment.private_zone_ids()
+    version = operation.versions[case.version - 1]
+    hidden_zones = set() if whole else version.assessment.private_zone_ids()
     return s.ReviewPublic(
         id=case.id,
         operation_id=case.operation_id,
@@ -685,7 +686,7 @@ def review_to_api(view: CaseView, fmt: s.VolumeFormat) -> s.ReviewPublic:
             for d in case.decisions
             if whole or d.decision is not None
         ],
-        volumes=[write(v) for v in operation.versions[case.version - 1].volumes],
+        volumes=[write(v) for v in version.volumes],
         conflicts=[conflict_to_api(c) for c in view.assessment.conflicts],
         operation_names=view.operation_names,
     )
