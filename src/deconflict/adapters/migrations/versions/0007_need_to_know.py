@@ -24,31 +24,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("internal_note", sa.String(length=4000), nullable=True))
-    with op.batch_alter_table("zones", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("disclosure", sa.String(length=20), nullable=False, server_default="partners")
-        )
-    with op.batch_alter_table("parties", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("authority", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("operations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("flexibility", sa.JSON(), nullable=True))
-    with op.batch_alter_table("operation_versions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("conditions", sa.JSON(), nullable=True))
-    with op.batch_alter_table("suggestions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("party_id", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("agreements", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "proposal_acceptance",
-                sa.String(length=10),
-                nullable=False,
-                server_default="approve",
-            )
-        )
+    # Plain ALTER TABLE ADD COLUMN (constant defaults): SQLite adds these in place, where a
+    # batch copy of `parties` would be refused by the foreign keys pointing at it.
+    op.add_column("review_decisions", sa.Column("internal_note", sa.String(4000), nullable=True))
+    op.add_column(
+        "zones",
+        sa.Column("disclosure", sa.String(20), nullable=False, server_default="partners"),
+    )
+    op.add_column(
+        "parties",
+        sa.Column("authority", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("operations", sa.Column("flexibility", sa.JSON(), nullable=True))
+    op.add_column("operation_versions", sa.Column("conditions", sa.JSON(), nullable=True))
+    op.add_column("suggestions", sa.Column("party_id", sa.String(64), nullable=True))
+    op.add_column(
+        "agreements",
+        sa.Column("proposal_acceptance", sa.String(10), nullable=False, server_default="approve"),
+    )
 
 
 def downgrade() -> None:
