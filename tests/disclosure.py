@@ -32,7 +32,13 @@ DISCLOSURE: dict[str, tuple[bool, bool, bool, bool, bool]] = {
     "a partner's `partners` zone: its shape and windows": (True, True, False, False, False),
     "a partner's `partners` zone: its name": (False, True, False, False, False),
     "a `private` zone (its id, shape or name)": (False, True, False, False, False),
-    "a notify zone's name": (False, False, True, False, False),
+    "a deconfliction partner's `private` notify zone (its id or name)": (
+        False,
+        False,
+        True,
+        False,
+        False,
+    ),
     "a notice's acknowledgement comment": (True, False, True, False, False),
     "an authority's public restricted zone": (True, True, True, True, True),
 }

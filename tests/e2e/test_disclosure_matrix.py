@@ -3,7 +3,7 @@
 One coordinated operation with everything a party may want to keep to itself: the
 submitter's operation enters a coordination partner's `partners` review zone and its
 `private` review zone, meets the partner's own operation and a deconfliction partner's
-notify zone. The partner reviews through two stages (one with a public label), with
+`private` notify zone. The partner reviews through two stages (one with a public label), with
 internal notes, and proposes one of its computed suggestions. Every marker string is
 then looked for in everything each viewer can get: every read endpoint, the answers to
 its own writes, its events (the SSE stream's source), the webhooks actually delivered
@@ -175,9 +175,9 @@ def world(client: TestClient, container: Container, receiver: Receiver) -> World
     w.ids["private zone"] = w.post(
         OFFICIAL_ONE, "/v1/zones", _zone(lat, lng, "review", PRIVATE_ZONE, disclosure="private")
     )["id"]
-    w.ids["notify zone"] = w.post(NEIGHBOUR, "/v1/zones", _zone(lat, lng, "notify", NOTIFY_ZONE))[
-        "id"
-    ]
+    w.ids["notify zone"] = w.post(
+        NEIGHBOUR, "/v1/zones", _zone(lat, lng, "notify", NOTIFY_ZONE, disclosure="private")
+    )["id"]
     w.ids["authority zone"] = w.post(
         AUTHORITY, "/v1/zones", _zone(lat + 0.5, lng, "restricted", AUTHORITY_ZONE)
     )["id"]
@@ -260,7 +260,7 @@ STATUS = {
     "/v1/agreements/{deconfliction}": (200, 404, 200, 404, 404),
     "/v1/zones/{review zone}": (200, 200, 404, 404, 404),
     "/v1/zones/{private zone}": (404, 200, 404, 404, 404),
-    "/v1/zones/{notify zone}": (200, 404, 200, 404, 404),
+    "/v1/zones/{notify zone}": (404, 404, 200, 404, 404),
     "/v1/operations/{operation}": (200, 404, 404, 404, 404),
     "/v1/operations/{operation}?history=true": (200, 404, 404, 404, 404),
     "/v1/operations/{operation}/history": (200, 200, 404, 404, 404),
@@ -314,7 +314,10 @@ def _markers(w: World) -> dict[str, list[str]]:
         "a partner's `partners` zone: its shape and windows": [w.ids["review zone"]],
         "a partner's `partners` zone: its name": [REVIEW_ZONE],
         "a `private` zone (its id, shape or name)": [w.ids["private zone"], PRIVATE_ZONE],
-        "a notify zone's name": [NOTIFY_ZONE],
+        "a deconfliction partner's `private` notify zone (its id or name)": [
+            w.ids["notify zone"],
+            NOTIFY_ZONE,
+        ],
         "a notice's acknowledgement comment": [ACK],
         "an authority's public restricted zone": [AUTHORITY_ZONE],
     }

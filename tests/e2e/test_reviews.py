@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.bootstrap import Container
+from deconflict.domain.model import Caller
 from deconflict.entrypoints.api.app import create_app
+from deconflict.services import subscriptions
 from tests.conftest import Auth
 
 START = datetime(2031, 6, 1, 9, tzinfo=UTC)
@@ -327,7 +329,7 @@ def test_a_rejection_ends_the_case_and_the_operation(scenario: ScenarioFactory, 
 
 
 def test_a_stage_deadline_escalates_and_the_last_one_decides(
-    scenario: ScenarioFactory, auth: Auth, clock: Clock
+    scenario: ScenarioFactory, auth: Auth, clock: Clock, container: Container
 ) -> None:
     s = scenario(
         {
@@ -347,6 +349,16 @@ def test_a_stage_deadline_escalates_and_the_last_one_decides(
             ]
         }
     )
+    subscribed = s.api.post(
+        "/v1/subscriptions",
+        json={
+            "area": {"type": "circle", "center": {"lat": s.lat, "lng": 150.0}, "radius_m": 9000},
+            "time_start": START.isoformat(),
+            "time_end": (START + timedelta(days=3)).isoformat(),
+        },
+        headers=s.submitter,
+    )
+    assert subscribed.status_code == 201, subscribed.text
     op = s.submit(_circle(s.lat, 150.0, 300, 30, 1))
     watcher = auth(s.reviewer, "observer")
     case = s.case_of(op["id"], watcher)
@@ -369,6 +381,13 @@ def test_a_stage_deadline_escalates_and_the_last_one_decides(
     assert decided["state"] == "approved"
     assert [(d["decision"], d["comment"]) for d in decided["decisions"]] == [
         ("approve", "approved: no decision was taken by the review deadline")
+    ]
+    # The submitter hears of the outcome, not of the escalation before it.
+    submitter = Caller("pilot", s.operator, frozenset({"submitter"}))
+    events = subscriptions.events_since(container.uow, submitter, {}, 100)
+    assert [(e.type.value, e.payload.get("decision")) for e in events] == [
+        ("operation.created", None),
+        ("review.decided", "approve"),
     ]
     assert (
         s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()["state"] == "approved"

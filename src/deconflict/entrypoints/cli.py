@@ -140,7 +140,8 @@ def demo(
 def token(
     party: Annotated[str, typer.Option(help="Party id the token acts for")],
     roles: Annotated[
-        str, typer.Option(help="Comma-separated: admin,submitter,reviewer,observer")
+        str,
+        typer.Option(help="Comma-separated: operator (registers parties) or admin,submitter,..."),
     ] = "submitter",
     ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds")] = 3600,
     subject: Annotated[str | None, typer.Option(help="Subject (who); default: generated")] = None,

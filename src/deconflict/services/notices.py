@@ -4,10 +4,11 @@ updates and withdrawals, acknowledged or questioned by their recipient."""
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import replace
 from typing import Any
 
 from deconflict.domain.errors import NotFound
-from deconflict.domain.model import Caller
+from deconflict.domain.model import Caller, ZoneDisclosure
 from deconflict.domain.notice import AckState, Notice, NoticeKind
 from deconflict.domain.operation import Operation
 from deconflict.domain.subscription import EventType
@@ -155,14 +156,18 @@ def list_notices(uow: UnitOfWork, caller: Caller, page: Page) -> list[tuple[Noti
 
 def sent_notices(uow: UnitOfWork, caller: Caller, operation_id: str) -> list[tuple[Notice, str]]:
     """The notices about one of the caller's operations, with their acknowledgement state
-    (`GET /v1/operations/{id}/notices`)."""
+    (`GET /v1/operations/{id}/notices`); a recipient's private zone is not named ("")."""
     authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> list[tuple[Notice, str]]:
         operation = tx.operations.get(operation_id)
         if operation is None or operation.party_id != caller.party_id:
             raise NotFound(f"no operation {operation_id}")
-        return _with_names(tx, tx.notices.of_operation(operation_id))
+        notices = tx.notices.of_operation(operation_id)
+        zones = (tx.zones.get(i) for i in {n.zone_id for n in notices})
+        private = {z.id for z in zones if z is not None and z.disclosure is ZoneDisclosure.PRIVATE}
+        sent = [replace(n, zone_id="") if n.zone_id in private else n for n in notices]
+        return _with_names(tx, sent)
 
     return uow.run(work, write=False)
 

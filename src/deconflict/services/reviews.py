@@ -69,7 +69,8 @@ def _settle(
     tx: Transaction, ctx: ServiceContext, operation: Operation, decided: ReviewCase
 ) -> None:
     """Brings the operation's state in line with the cases of its current version (a
-    rejection cancels the other reviewers' open cases) and tells the submitter."""
+    rejection cancels the other reviewers' open cases) and tells the submitter of the
+    decision (not of an escalation)."""
     cases = tx.reviews.of_operation(operation.id, operation.current.number)
     state = review_state(cases)
     if state is OperationState.REJECTED:
@@ -80,6 +81,8 @@ def _settle(
     if operation.state is OperationState.IN_REVIEW and state is not OperationState.IN_REVIEW:
         operation.settle(state, imposed_conditions(cases))
         tx.operations.save(operation)
+    if decided.is_open and decided.decisions[-1].decision is None:
+        return  # an escalation is the reviewing party's own process, not the submitter's news
     emit(
         tx,
         ctx,

@@ -753,7 +753,7 @@ def notice_to_api(n: Notice, submitter_name: str) -> s.NoticeRecord:
         submitter_party_id=n.submitter_party_id,
         submitter_name=submitter_name,
         recipient_party_id=n.recipient_party_id,
-        zone_id=n.zone_id,
+        zone_id=n.zone_id or None,
         outline=outline if isinstance(outline, s.PolygonFootprint) else None,
         altitude_lower_m=None if n.altitude is None else n.altitude.lower_m,
         altitude_upper_m=None if n.altitude is None else n.altitude.upper_m,

@@ -574,7 +574,7 @@ class NoticeRecord(BaseModel):
     submitter_party_id: str
     submitter_name: str
     recipient_party_id: str
-    zone_id: str
+    zone_id: str | None = Field(description="null, to the submitter, for a private zone")
     outline: PolygonFootprint | None
     altitude_lower_m: float | None
     altitude_upper_m: float | None
