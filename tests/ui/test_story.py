@@ -150,3 +150,10 @@ def test_submit_review_modify_accept_approve(page: Page, demo: Demo) -> None:
     cliffs.click()
     expect(tid(page, "operation-state")).to_have_text("approved with conditions")
     expect(tid(page, "operation-conditions")).to_contain_text("Stay below 100 m")
+
+    # A case escalated at its deadline: the submitter sees where it is by the stage's
+    # public label only.
+    tid(page, "back-to-operations").click()
+    open_operation(page, "Pier camera check")
+    expect(tid(page, "history-stage-label")).to_contain_text("specialist assessment")
+    assert "senior assessment" not in page.locator("body").inner_text()

@@ -102,7 +102,7 @@ function historySection(history) {
             h(
               "div",
               { class: "case" },
-              h("p", {}, `Review by ${partyName(r.reviewer_party_id)}: `, badge(r.state)),
+              h("p", {}, `Review by ${partyName(r.reviewer_party_id)}: `, badge(r.state), r.current_stage_label ? h("span", { "data-testid": "history-stage-label" }, ` — now at “${r.current_stage_label}”`) : ""),
               r.decisions.length
                 ? h(
                     "ul",
