@@ -124,6 +124,12 @@ class FakeParties(_Repository):
     def listing(self, page: Page) -> list[Party]:
         return _page(sorted(self._s.parties.values(), key=lambda p: p.name), page)
 
+    def save(self, party: Party) -> None:
+        self._write()
+        if party.id not in self._s.parties:
+            raise IntegrityError(f"party {party.id} was never added")
+        self._s.parties[party.id] = party
+
     def authorities(self) -> frozenset[str]:
         return frozenset(p.id for p in self._s.parties.values() if p.authority)
 

@@ -238,3 +238,33 @@ def test_an_agreement_is_listed_to_its_two_parties_only(
     assert done.status_code == 200, done.text
     assert done.json() == {**agreement, "state": "active"}
     assert all_pages(client, "/v1/agreements", outsider_headers) == []
+
+
+def test_an_existing_party_marked_as_an_authority_binds_everyone_with_its_restricted_zones(
+    client: TestClient, auth: Auth, new_party: NewParty
+) -> None:
+    owner, stranger = new_party("later-authority"), new_party("stranger")
+    lat, lng = spot()
+    created = client.post(
+        "/v1/zones", json=zone("restricted", lat, lng), headers=auth(owner, "admin")
+    ).json()
+    assert created["disclosure"] == "partners"
+    checks = auth(stranger, "observer")
+    body = {"volumes": [square_volume(lat, lng)]}
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is False
+    path = f"/v1/parties/{owner}/authority"
+    refused = client.put(path, json={"authority": True}, headers=auth(owner, "admin"))
+    assert error_body(refused, 403)["detail"] == "party.authority needs the role operator"
+    operator = auth("deployment", "operator")
+    marked = client.put(path, json={"authority": True}, headers=operator)
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["authority"] is True
+    shown = client.get(f"/v1/zones/{created['id']}", headers=checks).json()
+    assert (shown["disclosure"], shown["name"]) == ("public", "restricted zone")
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is True
+    # No longer an authority: the zone goes back to its partners only.
+    client.put(path, json={"authority": False}, headers=operator)
+    _not_found(client.get(f"/v1/zones/{created['id']}", headers=checks), f"no zone {created['id']}")
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is False
+    missing = client.put("/v1/parties/nobody/authority", json={"authority": True}, headers=operator)
+    _not_found(missing, "no party nobody")

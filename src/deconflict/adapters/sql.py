@@ -140,6 +140,11 @@ class SqlParties:
             )
         )
 
+    def save(self, party: Party) -> None:
+        self._c.execute(
+            update(t.parties).where(t.parties.c.id == party.id).values(authority=party.authority)
+        )
+
     def authorities(self) -> frozenset[str]:
         rows = self._c.execute(select(t.parties.c.id).where(t.parties.c.authority.is_(True)))
         return frozenset(r.id for r in rows)

@@ -19,6 +19,7 @@ from deconflict.domain.model import Caller, Role
 
 class Action(StrEnum):
     PARTY_CREATE = "party.create"
+    PARTY_AUTHORITY = "party.authority"
     AGREEMENT_PROPOSE = "agreement.propose"
     AGREEMENT_ACCEPT = "agreement.accept"
     ZONE_CREATE = "zone.create"
@@ -42,6 +43,7 @@ _SUBMITTER = frozenset({Role.SUBMITTER})
 #: Action -> the base roles that may take it; None: any role at all (stage roles too).
 PERMISSIONS: Mapping[Action, frozenset[str] | None] = {
     Action.PARTY_CREATE: _OPERATOR,
+    Action.PARTY_AUTHORITY: _OPERATOR,
     Action.AGREEMENT_PROPOSE: _ADMIN,
     Action.AGREEMENT_ACCEPT: _ADMIN,
     Action.ZONE_CREATE: _ADMIN,

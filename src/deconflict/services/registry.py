@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deconflict.domain.chain import ReviewChain
 from deconflict.domain.conflicts import Separation
@@ -44,6 +44,43 @@ def create_party(
         party = Party(ctx.new_id(), name, ctx.clock(), authority)
         tx.parties.add(party)
         record(tx, ctx, caller, "party.created", party, party.id, parties=[party.id])
+        return party
+
+    return uow.run(work)
+
+
+def mark_authority(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, party_id: str, authority: bool
+) -> Party:
+    """The operator marks a registered party as an authority, or no longer
+    (`PUT /v1/parties/{id}/authority`). Its restricted zones that kept the default
+    disclosure follow: `partners` ones become `public` when it becomes an authority, and
+    `public` ones `partners` when it stops being one; each change is audited."""
+    authorize(caller, Action.PARTY_AUTHORITY)
+
+    def work(tx: Transaction) -> Party:
+        before = tx.parties.get(party_id)
+        if before is None:
+            raise NotFound(f"no party {party_id}")
+        if before.authority is authority:
+            return before
+        party = replace(before, authority=authority)
+        tx.parties.save(party)
+        record(
+            tx, ctx, caller, "party.authority", party, party.id, before=before, parties=[party.id]
+        )
+        was = default_disclosure(ZoneKind.RESTRICTED, before.authority)
+        now = default_disclosure(ZoneKind.RESTRICTED, authority)
+        changed = [
+            (zone, replace(zone, disclosure=now))
+            for zone in tx.zones.of_party(party_id)
+            if zone.kind is ZoneKind.RESTRICTED and zone.disclosure is was
+        ]
+        tx.zones.save_many([after for _, after in changed])
+        for zone, after in changed:
+            record(
+                tx, ctx, caller, "zone.disclosed", after, after.id, before=zone, parties=[party_id]
+            )
         return party
 
     return uow.run(work)

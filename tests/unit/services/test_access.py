@@ -71,6 +71,10 @@ CALLS: dict[Action, tuple[str, Call]] = {
         "alpha",
         lambda w, who: registry.create_party(w.uow, w.ctx, who, "New party"),
     ),
+    Action.PARTY_AUTHORITY: (
+        "alpha",
+        lambda w, who: registry.mark_authority(w.uow, w.ctx, who, w.bravo, True),
+    ),
     Action.AGREEMENT_PROPOSE: (
         "alpha",
         lambda w, who: registry.propose_agreement(

@@ -194,6 +194,10 @@ class PartyCreate(Strict):
     )
 
 
+class AuthorityUpdate(Strict):
+    authority: bool
+
+
 class PartyPublic(BaseModel):
     id: str
     name: str

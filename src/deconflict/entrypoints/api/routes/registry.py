@@ -26,6 +26,15 @@ def create_party(body: s.PartyCreate, uow: UowDep, ctx: CtxDep, caller: CallerDe
         )
 
 
+@router.put("/parties/{party_id}/authority", tags=["parties"])
+def mark_authority(
+    party_id: str, body: s.AuthorityUpdate, uow: UowDep, ctx: CtxDep, caller: CallerDep
+) -> s.PartyPublic:
+    """Marks a party as an authority, or no longer (operator). Its restricted zones with
+    the default disclosure follow (public for an authority, partners otherwise)."""
+    return c.party_to_api(registry.mark_authority(uow, ctx, caller, party_id, body.authority))
+
+
 @router.get("/parties", tags=["parties"])
 def list_parties(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.PartyPublic]:
     """Every party's id and name."""
