@@ -481,3 +481,45 @@ def test_the_server_acts_on_passed_deadlines_without_being_asked(
             time.sleep(0.05)
         assert stored is not None
         assert stored.state.value == "rejected"
+
+
+def test_a_new_version_within_a_drawn_proposal_is_approved_by_proposal(
+    scenario: ScenarioFactory, auth: Auth
+) -> None:
+    s = scenario()
+    reviewer = auth(s.reviewer, "reviewer")
+    op = s.submit(_circle(s.lat, 150.0, 300, 1, 1))
+    case = s.case_of(op["id"], reviewer)
+    drawn = _circle(s.lat, 150.0, 500, 3, 2)
+    asked = s.decide(
+        case["id"],
+        reviewer,
+        decision="request_modification",
+        comment="Later, please: anywhere in this circle between 12:00 and 14:00",
+        proposal={"volumes": [drawn]},
+    )
+    assert asked.status_code == 201, asked.text
+    [proposed] = s.api.get(f"/v1/operations/{op['id']}/suggestions", headers=s.submitter).json()
+    assert (proposed["kind"], proposed["volumes"][0]["footprint"]) == (
+        "proposal",
+        drawn["footprint"],
+    )
+    # A smaller, shorter plan inside the proposal: approved by the reviewer at once.
+    inside = s.api.put(
+        f"/v1/operations/{op['id']}",
+        json={"name": "Survey", "volumes": [_circle(s.lat, 150.0, 200, 3.5, 1)]},
+        headers=s.submitter,
+    )
+    assert inside.status_code == 200, inside.text
+    assert (inside.json()["version"], inside.json()["state"]) == (2, "approved")
+    history = s.api.get(f"/v1/operations/{op['id']}/history", headers=s.submitter).json()
+    [by_proposal] = history["versions"][1]["reviews"][0]["decisions"]
+    assert (by_proposal["decision"], by_proposal["automatic"]) == ("approve", True)
+    assert "proposal" in by_proposal["comment"]
+    # Outside it (later than 14:00): reviewed as usual.
+    outside = s.api.put(
+        f"/v1/operations/{op['id']}",
+        json={"name": "Survey", "volumes": [_circle(s.lat, 150.0, 200, 4.5, 1)]},
+        headers=s.submitter,
+    )
+    assert outside.json()["state"] == "in_review"
