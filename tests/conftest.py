@@ -119,14 +119,15 @@ def auth(container: Container) -> Auth:
 
 
 @pytest.fixture
-def new_party(client: TestClient, auth: Auth) -> Callable[[str], str]:
-    """Registers a party with a unique name (prefix + random suffix); returns its id."""
+def new_party(client: TestClient, auth: Auth) -> Callable[..., str]:
+    """Registers a party with a unique name (prefix + random suffix), optionally as an
+    authority (`new_party("caa", authority=True)`); returns its id."""
 
-    def create(prefix: str = "party") -> str:
+    def create(prefix: str = "party", authority: bool = False) -> str:
         response = client.post(
             "/v1/parties",
-            json={"name": f"{prefix}-{uuid.uuid4().hex[:8]}"},
-            headers=auth("bootstrap-admin", "admin"),
+            json={"name": f"{prefix}-{uuid.uuid4().hex[:8]}", "authority": authority},
+            headers=auth("bootstrap-operator", "operator"),
         )
         assert response.status_code == 201, response.text
         party_id: str = response.json()["id"]

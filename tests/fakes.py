@@ -146,6 +146,15 @@ class FakeParties(_Repository):
     def listing(self, page: Page) -> list[Party]:
         return _page(sorted(self._s.parties.values(), key=lambda p: p.name), page)
 
+    def save(self, party: Party) -> None:
+        self._write()
+        if party.id not in self._s.parties:
+            raise IntegrityError(f"party {party.id} was never added")
+        self._s.parties[party.id] = party
+
+    def authorities(self) -> frozenset[str]:
+        return frozenset(p.id for p in self._s.parties.values() if p.authority)
+
 
 class FakeAgreements(_Repository):
     def _check(self, agreement: Agreement) -> None:
@@ -228,12 +237,7 @@ class FakeZones(_Repository):
         return sorted(self._s.zones.values(), key=lambda z: (z.created_at, z.id))
 
     def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
-        visible = (
-            z
-            for z in self._ordered()
-            if z.party_id == party_id or z.party_id in partner_ids or z.kind is ZoneKind.RESTRICTED
-        )
-        return _page(visible, page)
+        return _page((z for z in self._ordered() if z.visible_to(party_id, partner_ids)), page)
 
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]

@@ -214,7 +214,7 @@ class Load:
         self.pairs = pairs
         self.clients = clients
         self.resend_share = resend_share
-        admin = {"Authorization": f"Bearer {server.token(ADMIN, 'admin')}"}
+        admin = {"Authorization": f"Bearer {server.token(ADMIN, 'operator')}"}
         self.parties = []
         for side in ("east", "west"):
             made = httpx.post(

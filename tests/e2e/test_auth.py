@@ -24,7 +24,7 @@ from tests.conftest import Auth
 
 from .helpers import all_pages, error_body, operation, spot, square_volume, zone
 
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 Forge = Callable[[Container, str], str]
 
 
@@ -265,14 +265,18 @@ def test_a_reviewer_may_not_withdraw_its_partys_operation(
     assert client.get(path, headers=auth(party)).json()["state"] == "approved"
 
 
-def test_only_admins_register_parties_add_zones_and_make_agreements(
+def test_only_the_operator_registers_parties_and_only_admins_add_zones_and_agreements(
     client: TestClient, auth: Auth, new_party: NewParty
 ) -> None:
     party, partner = new_party("plain"), new_party("partner")
     lat, lng = spot()
+    admin = auth(party, "admin")
+    _forbidden(client.post("/v1/parties", json={"name": f"p-{lat}"}, headers=admin), "operator")
     for role in ("submitter", "reviewer", "observer"):
         headers = auth(party, role)
-        _forbidden(client.post("/v1/parties", json={"name": f"p-{lat}"}, headers=headers), "admin")
+        _forbidden(
+            client.post("/v1/parties", json={"name": f"p-{lat}"}, headers=headers), "operator"
+        )
         _forbidden(
             client.post("/v1/zones", json=zone("review", lat, lng), headers=headers), "admin"
         )

@@ -37,7 +37,7 @@ from .helpers import (
     zone,
 )
 
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 Make = Callable[[float, float], Json]
 S = SIDE
 

@@ -53,9 +53,10 @@ def _feature(lat: float, lng: float, radius_m: float, operation: str) -> dict[st
 def _zone(settings: Settings, kind: str) -> str:
     """A zone of a new party, with the operator's party id returned (no agreement)."""
     container = bootstrap(settings)
-    admin = Caller("t", "t", frozenset({Role.ADMIN}))
+    admin = Caller("t", "t", frozenset({Role.OPERATOR}))
+    # An authority: its restricted zones bind parties without an agreement with it.
     owner = registry.create_party(
-        container.uow, container.ctx, admin, f"owner-{kind}-{id(settings)}"
+        container.uow, container.ctx, admin, f"owner-{kind}-{id(settings)}", authority=True
     )
     operator = registry.create_party(
         container.uow, container.ctx, admin, f"operator-{kind}-{id(settings)}"
@@ -177,7 +178,7 @@ def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "Demo scenario loaded" in first.output
-    assert first.output.count("export ") == 5
+    assert first.output.count("export ") == 6
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
@@ -223,3 +224,16 @@ def test_demo_reset_loads_the_scenario_afresh_for_today(env: Settings) -> None:
     tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(0), UTC)
     assert tomorrow <= _first_start(env) < tomorrow + timedelta(days=1)
     assert (env.data_dir / "signing-key.pem").exists()  # the key stays; only the data goes
+
+
+def test_check_refuses_an_unknown_party_with_exit_2(env: Settings, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [_feature(-35, -141, 300, "x")]})
+    )
+    result = runner.invoke(app, ["check", str(plan), "--party", "no-such-party"])
+    assert result.exit_code == 2, result.output
+    assert "no party 'no-such-party'" in result.output
+    neither = runner.invoke(app, ["check", str(plan)])
+    assert neither.exit_code == 2
+    assert "--party" in neither.output

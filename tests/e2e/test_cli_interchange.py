@@ -21,7 +21,7 @@ from deconflict.services import registry
 
 runner = CliRunner(env={"COLUMNS": "200"})
 DATA = Path(__file__).resolve().parents[1] / "data" / "interchange"
-ROOT = Caller("t", "t", frozenset({Role.ADMIN}))
+ROOT = Caller("t", "t", frozenset({Role.OPERATOR}))
 
 
 @pytest.fixture

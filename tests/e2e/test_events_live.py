@@ -61,7 +61,7 @@ def _operation(lat: float, hour: int) -> dict[str, Any]:
 
 
 def _party(url: str, container: Container) -> tuple[str, dict[str, str]]:
-    admin = {"Authorization": f"Bearer {container.issuer.mint('root', ['admin'], 600)}"}
+    admin = {"Authorization": f"Bearer {container.issuer.mint('root', ['operator'], 600)}"}
     party = httpx.post(
         f"{url}/v1/parties", json={"name": f"p-{uuid.uuid4().hex[:8]}"}, headers=admin
     ).json()["id"]

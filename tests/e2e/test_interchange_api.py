@@ -16,7 +16,7 @@ from tests.conftest import Auth
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "interchange"
 KML = "application/vnd.google-earth.kml+xml"
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 
 
 def _post(

@@ -21,7 +21,7 @@ from .helpers import (
     zone,
 )
 
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 
 
 def _submit(client: TestClient, headers: dict[str, str], volume: Json) -> Json:
@@ -117,7 +117,7 @@ def _zones(client: TestClient, auth: Auth, owner: str, lat: float, lng: float) -
     return ids
 
 
-def test_an_unrelated_partys_review_and_notify_zones_are_hidden_but_restricted_ones_shown(
+def test_an_unrelated_party_sees_and_meets_none_of_another_partys_zones(
     client: TestClient, auth: Auth, new_party: NewParty
 ) -> None:
     owner, stranger = new_party("zone-owner"), new_party("stranger")
@@ -125,31 +125,56 @@ def test_an_unrelated_partys_review_and_notify_zones_are_hidden_but_restricted_o
     ids = _zones(client, auth, owner, lat, lng)
     headers = auth(stranger, "observer")
 
-    for kind in ("review", "notify"):
+    for kind in ("review", "notify", "restricted"):
         _not_found(client.get(f"/v1/zones/{ids[kind]}", headers=headers), f"no zone {ids[kind]}")
-    shown = client.get(f"/v1/zones/{ids['restricted']}", headers=headers)
-    assert shown.status_code == 200, shown.text
-    assert (shown.json()["party_id"], shown.json()["kind"]) == (owner, "restricted")
     listed = {z["id"] for z in all_pages(client, "/v1/zones", headers)}
-    assert ids["restricted"] in listed
-    assert ids["review"] not in listed
-    assert ids["notify"] not in listed
-    # Nor do they touch its submissions: no review, no notice, not even a conflict.
+    assert not listed & set(ids.values())
+    # Nor do they touch its submissions: a restricted zone of a party that is no authority
+    # binds only its agreement partners. No review, no notice, not even a conflict.
+    for i in range(3):
+        checked = client.post(
+            "/v1/checks", json={"volumes": [square_volume(lat, lng + 0.1 * i)]}, headers=headers
+        )
+        assert checked.json() == {
+            "conflicts": [],
+            "required_reviews": [],
+            "notices": [],
+            "refused": False,
+        }
+    # A zone that is not the stranger's to delete is not found.
+    for kind in ("review", "restricted"):
+        deleted = client.delete(f"/v1/zones/{ids[kind]}", headers=auth(stranger, "admin"))
+        _not_found(deleted, f"no zone {ids[kind]}")
+    assert (
+        client.get(f"/v1/zones/{ids['restricted']}", headers=auth(owner, "observer")).json()["name"]
+        == "restricted zone"
+    )
+
+
+def test_an_authoritys_restricted_zone_is_public_and_binds_everyone(
+    client: TestClient, auth: Auth, new_party: Callable[..., str]
+) -> None:
+    authority, stranger = new_party("caa", authority=True), new_party("stranger")
+    lat, lng = spot()
+    created = client.post(
+        "/v1/zones", json=zone("restricted", lat, lng), headers=auth(authority, "admin")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["disclosure"] == "public"
+    headers = auth(stranger, "observer")
+    shown = client.get(f"/v1/zones/{created.json()['id']}", headers=headers)
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["party_id"], shown.json()["name"]) == (authority, "restricted zone")
     checked = client.post(
         "/v1/checks", json={"volumes": [square_volume(lat, lng)]}, headers=headers
-    )
-    assert checked.json() == {
-        "conflicts": [],
-        "required_reviews": [],
-        "notices": [],
-        "refused": False,
-    }
-    # A zone that is not the stranger's to delete is not found, or not its to delete.
-    deleted = client.delete(f"/v1/zones/{ids['review']}", headers=auth(stranger, "admin"))
-    _not_found(deleted, f"no zone {ids['review']}")
-    refused = client.delete(f"/v1/zones/{ids['restricted']}", headers=auth(stranger, "admin"))
+    ).json()
+    assert checked["refused"] is True
+    assert [c["with"] for c in checked["conflicts"]] == [
+        {"type": "zone", "id": created.json()["id"], "party_id": authority}
+    ]
+    # Only the owner deletes it.
+    refused = client.delete(f"/v1/zones/{created.json()['id']}", headers=auth(stranger, "admin"))
     assert error_body(refused, 409)["detail"] == "only the owning party can delete a zone"
-    assert client.get(f"/v1/zones/{ids['restricted']}", headers=headers).status_code == 200
 
 
 @pytest.mark.parametrize("accepted", [True, False])
@@ -213,3 +238,33 @@ def test_an_agreement_is_listed_to_its_two_parties_only(
     assert done.status_code == 200, done.text
     assert done.json() == {**agreement, "state": "active"}
     assert all_pages(client, "/v1/agreements", outsider_headers) == []
+
+
+def test_an_existing_party_marked_as_an_authority_binds_everyone_with_its_restricted_zones(
+    client: TestClient, auth: Auth, new_party: NewParty
+) -> None:
+    owner, stranger = new_party("later-authority"), new_party("stranger")
+    lat, lng = spot()
+    created = client.post(
+        "/v1/zones", json=zone("restricted", lat, lng), headers=auth(owner, "admin")
+    ).json()
+    assert created["disclosure"] == "partners"
+    checks = auth(stranger, "observer")
+    body = {"volumes": [square_volume(lat, lng)]}
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is False
+    path = f"/v1/parties/{owner}/authority"
+    refused = client.put(path, json={"authority": True}, headers=auth(owner, "admin"))
+    assert error_body(refused, 403)["detail"] == "party.authority needs the role operator"
+    operator = auth("deployment", "operator")
+    marked = client.put(path, json={"authority": True}, headers=operator)
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["authority"] is True
+    shown = client.get(f"/v1/zones/{created['id']}", headers=checks).json()
+    assert (shown["disclosure"], shown["name"]) == ("public", "restricted zone")
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is True
+    # No longer an authority: the zone goes back to its partners only.
+    client.put(path, json={"authority": False}, headers=operator)
+    _not_found(client.get(f"/v1/zones/{created['id']}", headers=checks), f"no zone {created['id']}")
+    assert client.post("/v1/checks", json=body, headers=checks).json()["refused"] is False
+    missing = client.put("/v1/parties/nobody/authority", json={"authority": True}, headers=operator)
+    _not_found(missing, "no party nobody")

@@ -69,7 +69,7 @@ EXTENTS = (
     "time_end",
     "separation",
 )
-OPERATION_EVENT_KEYS = {"operation_id", "name", "version", "state"}
+OPERATION_EVENT_KEYS = {"operation_id", "name", "version", "state", "conditions"}
 NOTICE_EVENT_KEYS = {"notice_id", "kind", "reference", "version", "submitter_party_id", "zone_id"}
 AWAY = 0.1  # degrees of latitude: about 11 km, well outside a 2 km zone
 
@@ -79,7 +79,7 @@ AWAY = 0.1  # degrees of latitude: about 11 km, well outside a 2 km zone
 def _party(client: TestClient, auth: Auth, prefix: str) -> tuple[str, str]:
     """Registers a party with a unique name; returns (id, name)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    response = client.post("/v1/parties", json={"name": name}, headers=auth("root", "admin"))
+    response = client.post("/v1/parties", json={"name": name}, headers=auth("root", "operator"))
     assert response.status_code == 201, response.text
     return response.json()["id"], name
 

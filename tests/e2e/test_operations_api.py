@@ -19,7 +19,7 @@ from .helpers import (
     zone,
 )
 
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 
 NOTHING = {"conflicts": [], "required_reviews": [], "notices": [], "refused": False}
 HIDDEN = {"type": "operation", "id": None, "party_id": None}
@@ -70,6 +70,8 @@ def test_a_submission_clear_of_everything_is_approved_as_version_1(
         "conflicts": [],
         "required_reviews": [],
         "notices": [],
+        "flexibility": None,
+        "conditions": [],
         "versions": None,
     }
     assert client.get(f"/v1/operations/{created['id']}", headers=headers).json() == created
@@ -79,7 +81,7 @@ def test_a_submission_clear_of_everything_is_approved_as_version_1(
 def test_a_submission_into_a_restricted_zone_is_refused_with_the_conflict_and_not_stored(
     client: TestClient, auth: Auth, new_party: NewParty
 ) -> None:
-    owner, party = new_party("authority"), new_party("submitter")
+    owner, party = new_party("authority", authority=True), new_party("submitter")
     headers = auth(party)
     lat, lng = spot()
     zone_id = _zone(client, auth, owner, zone("restricted", lat, lng))

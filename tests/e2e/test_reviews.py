@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.bootstrap import Container
+from deconflict.domain.model import Caller
 from deconflict.entrypoints.api.app import create_app
+from deconflict.services import subscriptions
 from tests.conftest import Auth
 
 START = datetime(2031, 6, 1, 9, tzinfo=UTC)
@@ -62,17 +64,26 @@ class Scenario:
     """An operator and a reviewer under a coordination agreement, with one review zone."""
 
     def __init__(
-        self, api: TestClient, auth: Auth, chain: dict[str, Any] | None, lat: float
+        self,
+        api: TestClient,
+        auth: Auth,
+        chain: dict[str, Any] | None,
+        lat: float,
+        acceptance: str = "approve",
     ) -> None:
         self.api, self.auth, self.lat = api, auth, lat
-        admin = auth("root", "admin")
+        admin = auth("root", "operator")
         self.operator, self.reviewer = (
             api.post(
                 "/v1/parties", json={"name": f"{n}-{uuid.uuid4().hex[:8]}"}, headers=admin
             ).json()["id"]
             for n in ("operator", "reviewer")
         )
-        body: dict[str, Any] = {"kind": "coordination", "partner_party_id": self.reviewer}
+        body: dict[str, Any] = {
+            "kind": "coordination",
+            "partner_party_id": self.reviewer,
+            "proposal_acceptance": acceptance,
+        }
         if chain is not None:
             body["review_chain"] = chain
         agreement = api.post("/v1/agreements", json=body, headers=auth(self.operator, "admin"))
@@ -123,9 +134,10 @@ ScenarioFactory = Callable[..., Scenario]
 
 @pytest.fixture
 def scenario(api: TestClient, auth: Auth) -> ScenarioFactory:
-    def make(chain: dict[str, Any] | None = None) -> Scenario:
+    def make(chain: dict[str, Any] | None = None, acceptance: str = "approve") -> Scenario:
         # A latitude of its own per scenario, so scenarios sharing PostgreSQL never meet.
-        return Scenario(api, auth, chain, lat=-60 + (uuid.uuid4().int % 10_000) / 100)
+        lat = -60 + (uuid.uuid4().int % 10_000) / 100
+        return Scenario(api, auth, chain, lat, acceptance)
 
     return make
 
@@ -191,16 +203,31 @@ def test_a_two_stage_chain_approves_after_command_review_and_both_assessors(
         "assessor_ops",
         "assessor_safety",
     ]
+    # Its own state, with the conditions beside it wherever the state is shown.
     operation = s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()
-    assert operation["state"] == "approved"
+    assert operation["state"] == "approved_with_conditions"
+    assert operation["conditions"] == [
+        {
+            "party_id": s.reviewer,
+            "text": "Keep below 100 m",
+            "time_window": None,
+            "altitude_lower_m": 20.0,
+            "altitude_upper_m": 100.0,
+        }
+    ]
+    listed = s.api.get("/v1/operations", headers=s.submitter).json()
+    assert [(o["state"], o["conditions"]) for o in listed if o["id"] == op["id"]] == [
+        (operation["state"], operation["conditions"])
+    ]
     closed = s.decide(case["id"], commander, decision="reject", comment="late")
     assert closed.status_code == 409, "a closed case takes no decision"
 
 
-def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
-    scenario: ScenarioFactory, auth: Auth
+@pytest.mark.parametrize("acceptance", ["approve", "review"])
+def test_a_proposed_suggestion_is_accepted_and_approved_by_proposal_or_reviewed_again(
+    scenario: ScenarioFactory, auth: Auth, acceptance: str
 ) -> None:
-    s = scenario()
+    s = scenario({"stages": [{"name": "desk", "roles": ["reviewer"]}]}, acceptance=acceptance)
     reviewer = auth(s.reviewer, "submitter", "reviewer")
     own = s.submit(_circle(s.lat, 150.01, 500, 1, 1), as_=auth(s.reviewer, "submitter"))
     op = s.submit(_circle(s.lat, 150.0, 600, 1.5, 1))
@@ -211,9 +238,18 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
     [case] = s.api.get("/v1/reviews", headers=reviewer).json()
     assert [c["with"]["id"] for c in case["conflicts"] if c["kind"] == "operation"] == [own["id"]]
     assert case["operation_names"] == {own["id"]: "Survey"}
-    suggestions = s.api.get(f"/v1/operations/{op['id']}/suggestions", headers=reviewer).json()
+    path = f"/v1/operations/{op['id']}/suggestions"
+    # The computed alternatives are the reviewer's to give: the submitter sees none yet.
+    assert s.api.get(path, headers=s.submitter).json() == []
+    suggestions = s.api.get(path, headers=reviewer).json()
     kinds = {x["kind"]: x for x in suggestions}
-    assert {"time_shift_later", "time_shift_earlier", "altitude_above"} <= set(kinds)
+    assert {"time_shift_later", "time_shift_earlier"} <= set(kinds)
+    for x in suggestions:
+        [moved] = x["volumes"]
+        start = datetime.fromisoformat(moved["time_start"])
+        assert (start - (START + timedelta(hours=1.5))).total_seconds() % 300 == 0, x
+        assert moved["altitude_lower_m"] % 10 == 0, x
+        assert moved["altitude_upper_m"] <= 240, "at most twice the planned ceiling"
     later = kinds["time_shift_later"]
 
     asked = s.decide(
@@ -221,6 +257,7 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         reviewer,
         decision="request_modification",
         comment="Our firing window: start after it",
+        internal_note="their survey again; the later slot is free",
         proposal={"suggestion_id": later["id"]},
     )
     assert asked.status_code == 201, asked.text
@@ -229,20 +266,26 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()["state"]
         == "modification_requested"
     )
+    assert [x["id"] for x in s.api.get(path, headers=s.submitter).json()] == [later["id"]]
+    unproposed = next(x for x in suggestions if x["id"] != later["id"])
+    not_proposed = s.api.post(f"{path}/{unproposed['id']}/accept", headers=s.submitter)
+    assert not_proposed.status_code == 404, "only a proposal is the submitter's to accept"
 
-    accepted = s.api.post(
-        f"/v1/operations/{op['id']}/suggestions/{later['id']}/accept", headers=s.submitter
-    )
+    accepted = s.api.post(f"{path}/{later['id']}/accept", headers=s.submitter)
     assert accepted.status_code == 200, accepted.text
     v2 = accepted.json()
-    assert (v2["version"], v2["state"]) == (2, "in_review")
     assert not [c for c in v2["conflicts"] if c["kind"] == "operation"], "the suggestion cleared it"
     assert v2["volumes"][0]["time_start"] > op["volumes"][0]["time_start"]
-
-    [case2] = s.api.get("/v1/reviews", headers=reviewer).json()
-    assert case2["version"] == 2
-    approved = s.decide(case2["id"], reviewer, decision="approve")
-    assert approved.json()["state"] == "approved"
+    if acceptance == "approve":
+        # The reviewer's own proposal: approved by proposal, its chain not run again.
+        assert (v2["version"], v2["state"]) == (2, "approved")
+        assert s.api.get("/v1/reviews", headers=reviewer).json() == []
+    else:
+        assert (v2["version"], v2["state"]) == (2, "in_review")
+        [case2] = s.api.get("/v1/reviews", headers=reviewer).json()
+        assert case2["version"] == 2
+        approved = s.decide(case2["id"], reviewer, decision="approve")
+        assert approved.json()["state"] == "approved"
     history = s.api.get(f"/v1/operations/{op['id']}/history", headers=s.submitter).json()
     assert [
         (v["version"], v["state"], [r["state"] for r in v["reviews"]]) for v in history["versions"]
@@ -250,9 +293,18 @@ def test_a_modification_with_a_suggestion_is_accepted_re_reviewed_and_approved(
         (1, "modification_requested", ["modification_requested"]),
         (2, "approved", ["approved"]),
     ]
+    [by_proposal] = history["versions"][1]["reviews"][0]["decisions"]
+    assert by_proposal["automatic"] is (acceptance == "approve")
+    [request] = history["versions"][0]["reviews"][0]["decisions"]
+    assert (request["comment"], request["internal_note"]) == (
+        "Our firing window: start after it",
+        None,
+    )
+    assert "the later slot is free" not in str(history)
     seen_by_reviewer = s.api.get(f"/v1/operations/{op['id']}/history", headers=reviewer)
     assert seen_by_reviewer.status_code == 200
     assert len(seen_by_reviewer.json()["versions"]) == 2
+    assert "the later slot is free" in seen_by_reviewer.text
 
 
 def test_a_rejection_ends_the_case_and_the_operation(scenario: ScenarioFactory, auth: Auth) -> None:
@@ -277,7 +329,7 @@ def test_a_rejection_ends_the_case_and_the_operation(scenario: ScenarioFactory, 
 
 
 def test_a_stage_deadline_escalates_and_the_last_one_decides(
-    scenario: ScenarioFactory, auth: Auth, clock: Clock
+    scenario: ScenarioFactory, auth: Auth, clock: Clock, container: Container
 ) -> None:
     s = scenario(
         {
@@ -297,20 +349,46 @@ def test_a_stage_deadline_escalates_and_the_last_one_decides(
             ]
         }
     )
+    subscribed = s.api.post(
+        "/v1/subscriptions",
+        json={
+            "area": {"type": "circle", "center": {"lat": s.lat, "lng": 150.0}, "radius_m": 9000},
+            "time_start": START.isoformat(),
+            "time_end": (START + timedelta(days=3)).isoformat(),
+        },
+        headers=s.submitter,
+    )
+    assert subscribed.status_code == 201, subscribed.text
     op = s.submit(_circle(s.lat, 150.0, 300, 30, 1))
-    case = s.case_of(op["id"], s.submitter)
+    watcher = auth(s.reviewer, "observer")
+    case = s.case_of(op["id"], watcher)
     assert case["current_stage"] == 0
     clock.advance(3599)
-    assert s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()["current_stage"] == 0
+    assert s.api.get(f"/v1/reviews/{case['id']}", headers=watcher).json()["current_stage"] == 0
     clock.advance(2)
-    escalated = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    escalated = s.api.get(f"/v1/reviews/{case['id']}", headers=watcher).json()
     assert escalated["current_stage"] == 1
     assert escalated["decisions"][-1]["decision"] is None
     assert escalated["decisions"][-1]["automatic"] is True
+    assert "command review" in escalated["decisions"][-1]["internal_note"]
+    # The submitter learns nothing of the escalation: it is the reviewing party's process.
+    seen = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    assert (seen["current_stage"], seen["stages"], seen["decisions"]) == (None, [], [])
     late = s.decide(case["id"], auth(s.reviewer, "command_review"), decision="approve")
     assert late.status_code == 403, "the escalated stage's role no longer acts"
     clock.advance(7200)
-    assert s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()["state"] == "approved"
+    decided = s.api.get(f"/v1/reviews/{case['id']}", headers=s.submitter).json()
+    assert decided["state"] == "approved"
+    assert [(d["decision"], d["comment"]) for d in decided["decisions"]] == [
+        ("approve", "approved: no decision was taken by the review deadline")
+    ]
+    # The submitter hears of the outcome, not of the escalation before it.
+    submitter = Caller("pilot", s.operator, frozenset({"submitter"}))
+    events = subscriptions.events_since(container.uow, submitter, {}, 100)
+    assert [(e.type.value, e.payload.get("decision")) for e in events] == [
+        ("operation.created", None),
+        ("review.decided", "approve"),
+    ]
     assert (
         s.api.get(f"/v1/operations/{op['id']}", headers=s.submitter).json()["state"] == "approved"
     )
@@ -403,3 +481,45 @@ def test_the_server_acts_on_passed_deadlines_without_being_asked(
             time.sleep(0.05)
         assert stored is not None
         assert stored.state.value == "rejected"
+
+
+def test_a_new_version_within_a_drawn_proposal_is_approved_by_proposal(
+    scenario: ScenarioFactory, auth: Auth
+) -> None:
+    s = scenario()
+    reviewer = auth(s.reviewer, "reviewer")
+    op = s.submit(_circle(s.lat, 150.0, 300, 1, 1))
+    case = s.case_of(op["id"], reviewer)
+    drawn = _circle(s.lat, 150.0, 500, 3, 2)
+    asked = s.decide(
+        case["id"],
+        reviewer,
+        decision="request_modification",
+        comment="Later, please: anywhere in this circle between 12:00 and 14:00",
+        proposal={"volumes": [drawn]},
+    )
+    assert asked.status_code == 201, asked.text
+    [proposed] = s.api.get(f"/v1/operations/{op['id']}/suggestions", headers=s.submitter).json()
+    assert (proposed["kind"], proposed["volumes"][0]["footprint"]) == (
+        "proposal",
+        drawn["footprint"],
+    )
+    # A smaller, shorter plan inside the proposal: approved by the reviewer at once.
+    inside = s.api.put(
+        f"/v1/operations/{op['id']}",
+        json={"name": "Survey", "volumes": [_circle(s.lat, 150.0, 200, 3.5, 1)]},
+        headers=s.submitter,
+    )
+    assert inside.status_code == 200, inside.text
+    assert (inside.json()["version"], inside.json()["state"]) == (2, "approved")
+    history = s.api.get(f"/v1/operations/{op['id']}/history", headers=s.submitter).json()
+    [by_proposal] = history["versions"][1]["reviews"][0]["decisions"]
+    assert (by_proposal["decision"], by_proposal["automatic"]) == ("approve", True)
+    assert "proposal" in by_proposal["comment"]
+    # Outside it (later than 14:00): reviewed as usual.
+    outside = s.api.put(
+        f"/v1/operations/{op['id']}",
+        json={"name": "Survey", "volumes": [_circle(s.lat, 150.0, 200, 4.5, 1)]},
+        headers=s.submitter,
+    )
+    assert outside.json()["state"] == "in_review"

@@ -86,6 +86,11 @@ def test_the_demo_shows_every_review_outcome(demo_server: tuple[str, str]) -> No
     assert states["Cliff survey east"] == "in_review"
     lighthouse = next(o for o in operations if o["name"] == "Lighthouse inspection")
     assert (lighthouse["version"], lighthouse["state"]) == (2, "approved")
+    cliffs = next(o for o in operations if o["name"] == "Cliff survey west")
+    assert cliffs["state"] == "approved_with_conditions"
+    assert [c["text"] for c in cliffs["conditions"]] == [
+        "Stay below 100 m; report airborne to Range Control."
+    ]
     history = httpx.get(
         f"{url}/v1/operations/{lighthouse['id']}/history",
         headers={"Authorization": f"Bearer {token}"},
@@ -95,6 +100,9 @@ def test_the_demo_shows_every_review_outcome(demo_server: tuple[str, str]) -> No
         "modification_requested",
         "approved",
     ]
+    # Approved by proposal; the submitter reads the comment, never the internal note.
+    assert history["versions"][1]["reviews"][0]["decisions"][0]["automatic"] is True
+    assert "Range Control" not in str(history["versions"][0])
     pier = next(o for o in operations if o["name"] == "Pier camera check")
     pier_history = httpx.get(
         f"{url}/v1/operations/{pier['id']}/history",
@@ -102,4 +110,7 @@ def test_the_demo_shows_every_review_outcome(demo_server: tuple[str, str]) -> No
         timeout=10,
     ).json()
     [case] = pier_history["versions"][0]["reviews"]
-    assert case["current_stage"] == 1, "escalated past command review at its deadline"
+    # The submitter sees the stage's public label only, never its name or roles.
+    assert case["current_stage_label"] == "specialist assessment", "escalated at its deadline"
+    assert case["current_stage"] is None
+    assert "senior assessment" not in str(pier_history)

@@ -34,7 +34,7 @@ from .helpers import (
     square,
 )
 
-NewParty = Callable[[str], str]
+NewParty = Callable[..., str]
 FORMATS = ["native", "f3548", "geojson"]
 RADIUS = 300.0
 
@@ -107,7 +107,7 @@ def test_one_submission_may_mix_the_three_shapes(
 def test_a_volume_meets_the_same_conflicts_whatever_shape_it_is_sent_in(
     client: TestClient, auth: Auth, new_party: NewParty, shape: str
 ) -> None:
-    owner = new_party("restrictor")
+    owner = new_party("restrictor", authority=True)
     lat, lng = spot()
     # A restricted zone covering the volume's south-west corner only, up to 80 m.
     restricted = client.post(

@@ -27,7 +27,7 @@ from deconflict.services import audit, notices, registry, reviews
 from deconflict.services import operations as ops
 from deconflict.services.ports import Page
 
-ROOT = Caller("root", "root", frozenset({Role.ADMIN}))
+ROOT = Caller("root", "root", frozenset({Role.OPERATOR}))
 
 
 def _story(c: Container) -> tuple[str, str, str]:

@@ -21,7 +21,7 @@ def test_of_two_simultaneous_decisions_on_an_any_stage_exactly_one_is_recorded(
     container: Container,
 ) -> None:
     uow, ctx = container.uow, container.ctx
-    root = Caller("t", "t", frozenset({Role.ADMIN}))
+    root = Caller("t", "t", frozenset({Role.OPERATOR}))
     operator, reviewer = (
         registry.create_party(uow, ctx, root, f"{n}-{uuid.uuid4().hex[:8]}") for n in ("op", "rev")
     )

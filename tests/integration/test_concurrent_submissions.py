@@ -25,7 +25,7 @@ Round = tuple[LatLng, TimeWindow, threading.Barrier, dict[str, ops.Submission], 
 
 
 def _party(container: Container, name: str) -> Caller:
-    admin = Caller("test", "test-admin", frozenset({Role.ADMIN}))
+    admin = Caller("test", "test-admin", frozenset({Role.OPERATOR}))
     party = registry.create_party(
         container.uow, container.ctx, admin, f"{name}-{uuid.uuid4().hex[:8]}"
     )

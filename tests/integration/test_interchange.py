@@ -28,7 +28,7 @@ from deconflict.services import registry
 from deconflict.services.ports import Page
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "interchange"
-ROOT = Caller("root", "root", frozenset({Role.ADMIN}))
+ROOT = Caller("root", "root", frozenset({Role.OPERATOR}))
 CATALOGUE = ("ed269_catalogue.json", "zones.geojson", "zones.kml")
 
 

@@ -371,7 +371,7 @@ def test_the_api_accepts_the_authorization_servers_tokens_and_refuses_bad_ones(
 ) -> None:
     jwks.serve((rsa_key(), "rsa"), (ec_key(), "ec"))
     with TestClient(create_app(container=oauth_container)) as client:
-        admin = _bearer(rsa_key(), "rsa", "ops-admin", "admin")
+        admin = _bearer(rsa_key(), "rsa", "ops-admin", "operator")
         created = client.post(
             "/v1/parties", json={"name": f"p-{uuid.uuid4().hex[:8]}"}, headers=admin
         )

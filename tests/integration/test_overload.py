@@ -77,7 +77,7 @@ def test_a_request_that_finds_no_free_connection_gets_503_with_retry_after(
     pg: Container,
 ) -> None:
     client = TestClient(create_app(container=pg))
-    token = pg.issuer.mint("bootstrap-admin", ["admin"], 600)
+    token = pg.issuer.mint("bootstrap-admin", ["operator"], 600)
     with pg.uow.engine.connect():  # the pool's only connection, held
         answer = client.post(
             "/v1/parties",

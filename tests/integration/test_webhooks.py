@@ -65,7 +65,7 @@ def timed(container: Container, clock: Clock) -> Container:
 class World:
     def __init__(self, c: Container, receiver: Receiver) -> None:
         self.c = c
-        root = Caller("t", "t", frozenset({Role.ADMIN}))
+        root = Caller("t", "t", frozenset({Role.OPERATOR}))
         party = registry.create_party(c.uow, c.ctx, root, f"op-{uuid.uuid4().hex[:8]}")
         self.pilot = Caller("pilot", party.id, frozenset({Role.SUBMITTER}))
         self.center = LatLng(-40.0 + uuid.uuid4().int % 1000 / 100, 100.0)
@@ -124,6 +124,7 @@ def test_an_event_is_delivered_signed_with_the_subscription_secret(
         "name": "op 1",
         "version": 1,
         "state": "approved",
+        "conditions": [],
     }
     assert verify(world.subscription.secret, received.headers, received.body)
     assert not verify("another secret", received.headers, received.body)

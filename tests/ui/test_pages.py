@@ -76,7 +76,10 @@ def test_api_errors_are_shown_next_to_the_fields_that_caused_them(page: Page, de
     tid(page, "op-circle-lat").fill(str(depot[0]))
     tid(page, "op-circle-lng").fill(str(depot[1]))
     expect(tid(page, "check-result")).to_have_attribute("data-outcome", "refused")
-    expect(tid(page, "check-conflicts")).to_contain_text("Fuel Depot Kestrel")
+    # A partner's restricted zone: by kind and owner, its name is Veloria's own.
+    expect(tid(page, "check-conflicts")).to_contain_text(
+        "Restricted zone of Veloria Coastal Command"
+    )
 
 
 def test_a_polygon_drawn_with_the_mouse_is_checked_and_submitted(page: Page, demo: Demo) -> None:
@@ -110,7 +113,8 @@ def test_a_polygon_drawn_with_the_mouse_is_checked_and_submitted(page: Page, dem
 
 
 def test_the_time_slider_dims_what_is_not_active_then(page: Page, demo: Demo) -> None:
-    sign_in(page, demo.url, demo.tokens["NORTHWIND_TOKEN"])
+    # Veloria's own zones, by name (Northwind sees neither their names nor the private one).
+    sign_in(page, demo.url, demo.tokens["VELORIA_TOKEN"])
     radar = page.locator('[data-testid="zone"][data-name="Coastal Radar Sector (exercise days)"]')
     always = page.locator('[data-testid="zone"][data-name="Range Alpha"]')
     expect(radar).not_to_have_class(INACTIVE)

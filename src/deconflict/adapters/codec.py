@@ -23,7 +23,8 @@ from deconflict.domain.chain import (
     StageRule,
 )
 from deconflict.domain.conflicts import Overlap
-from deconflict.domain.review import Conditions, Proposal
+from deconflict.domain.operation import Flexibility
+from deconflict.domain.review import Conditions, ImposedConditions, Proposal
 from deconflict.domain.volumes import (
     AltitudeBand,
     AltitudeReference,
@@ -146,6 +147,7 @@ def assessment_to_json(assessment: Assessment) -> Json:
                 "subject_id": c.subject_id,
                 "party_id": c.party_id,
                 "overlap": _overlap_to_json(c.overlap),
+                "private": c.private,
             }
             for c in assessment.conflicts
         ],
@@ -165,6 +167,7 @@ def notice_to_json(n: NoticeTarget) -> Json:
         "volume_index": n.volume_index,
         "overlap": _overlap_to_json(n.overlap),
         "outline": None if n.outline is None else footprint_to_json(n.outline),
+        "private": n.private,
     }
 
 
@@ -178,6 +181,7 @@ def notice_from_json(doc: Json) -> NoticeTarget:
         doc["volume_index"],
         _overlap_from_json(doc["overlap"]),
         footprint if isinstance(footprint, Polygon) else None,
+        doc.get("private", False),  # absent before revision 0007
     )
 
 
@@ -191,6 +195,7 @@ def assessment_from_json(doc: Json) -> Assessment:
                 c["subject_id"],
                 c["party_id"],
                 _overlap_from_json(c["overlap"]),
+                c.get("private", False),  # absent before revision 0007
             )
             for c in doc["conflicts"]
         ),
@@ -211,6 +216,7 @@ def chain_to_json(chain: ReviewChain) -> Json:
                 "rule": s.rule.value,
                 "deadline_s": s.deadline_s,
                 "on_deadline": s.on_deadline.value,
+                "public_label": s.public_label,
             }
             for s in chain.stages
         ],
@@ -235,6 +241,7 @@ def chain_from_json(doc: Json) -> ReviewChain:
                 StageRule(s["rule"]),
                 s["deadline_s"],
                 DeadlineAction(s["on_deadline"]),
+                s.get("public_label"),  # absent before revision 0007
             )
             for s in doc["stages"]
         ),
@@ -280,3 +287,41 @@ def proposal_from_json(doc: Json | None) -> Proposal | None:
     if doc is None:
         return None
     return Proposal(doc["suggestion_id"], tuple(volume_from_json(v) for v in doc["volumes"]))
+
+
+def flexibility_to_json(f: Flexibility | None) -> Json | None:
+    if f is None:
+        return None
+    return {
+        "earliest_start": None if f.earliest_start is None else f.earliest_start.isoformat(),
+        "latest_start": None if f.latest_start is None else f.latest_start.isoformat(),
+        "lowest_m": f.lowest_m,
+        "highest_m": f.highest_m,
+    }
+
+
+def flexibility_from_json(doc: Json | None) -> Flexibility | None:
+    if doc is None:
+        return None
+    earliest, latest = doc["earliest_start"], doc["latest_start"]
+    return Flexibility(
+        None if earliest is None else datetime.fromisoformat(earliest),
+        None if latest is None else datetime.fromisoformat(latest),
+        doc["lowest_m"],
+        doc["highest_m"],
+    )
+
+
+def imposed_to_json(conditions: tuple[ImposedConditions, ...]) -> list[Json] | None:
+    return [
+        {"party_id": x.party_id, "conditions": conditions_to_json(x.conditions)} for x in conditions
+    ] or None
+
+
+def imposed_from_json(doc: list[Json] | None) -> tuple[ImposedConditions, ...]:
+    found = []
+    for x in doc or ():
+        conditions = conditions_from_json(x["conditions"])
+        assert conditions is not None
+        found.append(ImposedConditions(x["party_id"], conditions))
+    return tuple(found)

@@ -48,7 +48,9 @@ from deconflict.domain.model import (
     AgreementState,
     OperationState,
     Party,
+    ProposalAcceptance,
     Zone,
+    ZoneDisclosure,
     ZoneKind,
 )
 from deconflict.domain.notice import AckState, Notice, NoticeKind
@@ -148,12 +150,23 @@ class SqlParties:
 
     @staticmethod
     def _party(row: Row[Any]) -> Party:
-        return Party(row.id, row.name, row.created_at)
+        return Party(row.id, row.name, row.created_at, row.authority)
 
     def add(self, party: Party) -> None:
         self._c.execute(
-            insert(t.parties).values(id=party.id, name=party.name, created_at=party.created_at)
+            insert(t.parties).values(
+                id=party.id, name=party.name, created_at=party.created_at, authority=party.authority
+            )
         )
+
+    def save(self, party: Party) -> None:
+        self._c.execute(
+            update(t.parties).where(t.parties.c.id == party.id).values(authority=party.authority)
+        )
+
+    def authorities(self) -> frozenset[str]:
+        rows = self._c.execute(select(t.parties.c.id).where(t.parties.c.authority.is_(True)))
+        return frozenset(r.id for r in rows)
 
     def get(self, party_id: str) -> Party | None:
         row = self._c.execute(select(t.parties).where(t.parties.c.id == party_id)).first()
@@ -190,6 +203,7 @@ class SqlAgreements:
             review_chain=None
             if row.review_chain is None
             else codec.chain_from_json(row.review_chain),
+            proposal_acceptance=ProposalAcceptance(row.proposal_acceptance),
         )
 
     @staticmethod
@@ -205,6 +219,7 @@ class SqlAgreements:
             "time_s": None if s is None else s.time_s,
             "created_at": a.created_at,
             "review_chain": None if a.review_chain is None else codec.chain_to_json(a.review_chain),
+            "proposal_acceptance": a.proposal_acceptance.value,
         }
 
     def add(self, agreement: Agreement) -> None:
@@ -264,6 +279,7 @@ class SqlZones:
             created_at=row.created_at,
             source_id=row.source_id,
             attributes=row.attributes or {},
+            disclosure=ZoneDisclosure(row.disclosure),
         )
 
     @staticmethod
@@ -279,6 +295,7 @@ class SqlZones:
             "created_at": zone.created_at,
             "source_id": zone.source_id,
             "attributes": dict(zone.attributes) or None,
+            "disclosure": zone.disclosure.value,
         }
 
     def _index(self, zones: Sequence[Zone]) -> None:
@@ -316,7 +333,16 @@ class SqlZones:
         if not zones:
             return
         z = t.zones.c
-        fields = ("kind", "name", "footprint", "altitude", "periods", "source_id", "attributes")
+        fields = (
+            "kind",
+            "name",
+            "footprint",
+            "altitude",
+            "periods",
+            "source_id",
+            "attributes",
+            "disclosure",
+        )
         self._c.execute(
             update(t.zones)
             .where(z.id == bindparam("zone_id"))
@@ -354,8 +380,11 @@ class SqlZones:
             .where(
                 or_(
                     z.party_id == party_id,
-                    z.party_id.in_(list(partner_ids)),
-                    z.kind == ZoneKind.RESTRICTED.value,
+                    z.disclosure == ZoneDisclosure.PUBLIC.value,
+                    and_(
+                        z.party_id.in_(list(partner_ids)),
+                        z.disclosure == ZoneDisclosure.PARTNERS.value,
+                    ),
                 )
             )
             .order_by(z.created_at, z.id)
@@ -427,6 +456,7 @@ class SqlOperations:
                 "assessment": codec.assessment_to_json(v.assessment),
                 "submitted_at": v.submitted_at,
                 "submitted_by": v.submitted_by,
+                "conditions": codec.imposed_to_json(v.conditions),
             }
             for v in versions
         ]
@@ -444,6 +474,7 @@ class SqlOperations:
                 current_version=operation.current.number,
                 created_at=operation.created_at,
                 updated_at=operation.current.submitted_at,
+                flexibility=codec.flexibility_to_json(operation.flexibility),
             )
         )
         self._insert_versions(operation, operation.versions)
@@ -460,7 +491,10 @@ class SqlOperations:
             self._c.execute(
                 update(t.operation_versions)
                 .where(v.operation_id == operation.id, v.number == version.number)
-                .values(state=version.state.value)
+                .values(
+                    state=version.state.value,
+                    conditions=codec.imposed_to_json(version.conditions),
+                )
             )
         self._insert_versions(operation, operation.versions[stored or 0 :])
         self._c.execute(
@@ -472,6 +506,7 @@ class SqlOperations:
                 state=operation.state.value,
                 current_version=operation.current.number,
                 updated_at=operation.current.submitted_at,
+                flexibility=codec.flexibility_to_json(operation.flexibility),
             )
         )
         self._index(operation)
@@ -485,6 +520,7 @@ class SqlOperations:
             submitted_at=row.submitted_at,
             submitted_by=row.submitted_by,
             assessment=codec.assessment_from_json(row.assessment),
+            conditions=codec.imposed_from_json(row.conditions),
         )
 
     def _load(self, rows: Sequence[Row[Any]]) -> list[Operation]:
@@ -506,6 +542,7 @@ class SqlOperations:
                 priority=r.priority,
                 created_at=r.created_at,
                 versions=versions[r.id],
+                flexibility=codec.flexibility_from_json(r.flexibility),
             )
             for r in rows
         ]
@@ -593,6 +630,7 @@ class SqlReviews:
                 "proposal": codec.proposal_to_json(d.proposal),
                 "decided_at": d.decided_at,
                 "automatic": d.automatic,
+                "internal_note": d.internal_note or None,
             }
             for seq, d in enumerate(case.decisions[start:], start=start)
         ]
@@ -651,6 +689,7 @@ class SqlReviews:
                     conditions=codec.conditions_from_json(row.conditions),
                     proposal=codec.proposal_from_json(row.proposal),
                     automatic=row.automatic,
+                    internal_note=row.internal_note or "",
                 )
             )
         return [
@@ -721,6 +760,7 @@ class SqlSuggestions:
                 summary=suggestion.summary,
                 volumes=[codec.volume_to_json(v) for v in suggestion.volumes],
                 created_at=created_at,
+                party_id=suggestion.party_id,
             )
         )
 
@@ -737,6 +777,7 @@ class SqlSuggestions:
                 SuggestionKind(row.kind),
                 row.summary,
                 tuple(codec.volume_from_json(v) for v in row.volumes),
+                row.party_id,
             )
             for row in rows
         ]

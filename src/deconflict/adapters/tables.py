@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 
@@ -64,6 +65,8 @@ parties = Table(
     Column("id", ID, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Marked by an operator: its public restricted zones bind every party (revision 0007).
+    Column("authority", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("name"),
 )
 
@@ -80,6 +83,8 @@ agreements = Table(
     Column("time_s", Float),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("review_chain", JSON),
+    # approve | review: a version keeping to the reviewer's proposal (revision 0007).
+    Column("proposal_acceptance", String(10), nullable=False, server_default="approve"),
 )
 
 zones = Table(
@@ -97,6 +102,8 @@ zones = Table(
     # that file said that deconflict does not use (revision 0005).
     Column("source_id", String(200)),
     Column("attributes", JSON),
+    # public | partners | private: who else may see it (revision 0007).
+    Column("disclosure", String(20), nullable=False, server_default="partners"),
     UniqueConstraint("party_id", "source_id", name="uq_zones_party_source"),
 )
 
@@ -124,6 +131,8 @@ operations = Table(
     Column("current_version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # How far suggestions may move it (revision 0007); null: the defaults.
+    Column("flexibility", JSON),
     Index("ix_operations_party_created", "party_id", "created_at"),
 )
 
@@ -137,6 +146,8 @@ operation_versions = Table(
     Column("assessment", JSON, nullable=False),
     Column("submitted_at", UTCDateTime(), nullable=False),
     Column("submitted_by", String(200), nullable=False),
+    # The conditions it is approved with, by reviewing party (revision 0007).
+    Column("conditions", JSON),
 )
 
 # One row per (operation, volume, cell, time chunk) of the current version of a counting
@@ -192,6 +203,8 @@ review_decisions = Table(
     Column("proposal", JSON),
     Column("decided_at", UTCDateTime(), nullable=False),
     Column("automatic", Boolean, nullable=False),
+    # Seen only inside the reviewing party; `comment` is to the submitter (revision 0007).
+    Column("internal_note", String(4000)),
     UniqueConstraint("case_id", "stage_index", "role", name="uq_review_decisions_stage_role"),
     UniqueConstraint("case_id", "stage_index", "subject", name="uq_review_decisions_stage_subject"),
 )
@@ -206,6 +219,8 @@ suggestions = Table(
     Column("summary", String(400), nullable=False),
     Column("volumes", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The reviewing party it was computed for, or whose proposal it is (revision 0007).
+    Column("party_id", ID),
     Index("ix_suggestions_operation", "operation_id", "version"),
 )
 

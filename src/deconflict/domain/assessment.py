@@ -20,7 +20,7 @@ from .geometry import (
     overlap_outline,
     planar,
 )
-from .model import Agreement, AgreementKind, OperationState, Zone, ZoneKind
+from .model import Agreement, AgreementKind, OperationState, Zone, ZoneDisclosure, ZoneKind
 from .volumes import Circle, Footprint, LatLng, Polygon, Volume4D
 
 
@@ -57,12 +57,19 @@ class Conflict:
     subject_id: str | None
     party_id: str | None
     overlap: Overlap
+    #: A zone its owner discloses to nobody (`private`).
+    private: bool = False
 
     def seen_by(self, viewer_party_id: str) -> Conflict:
         """Need-to-know: another party's operation is shown only as 'an operation',
-        with the overlapping window and band, never its identity or owner."""
-        if self.subject_type == "operation" and self.party_id != viewer_party_id:
+        with the overlapping window and band, never its identity or owner; another
+        party's private zone only as 'a zone of that party'."""
+        if self.party_id == viewer_party_id:
+            return self
+        if self.subject_type == "operation":
             return replace(self, subject_id=None, party_id=None)
+        if self.private:
+            return replace(self, subject_id=None)
         return self
 
 
@@ -86,6 +93,8 @@ class NoticeTarget:
     volume_index: int
     overlap: Overlap
     outline: Polygon | None = None
+    #: The zone is private: the submitter is not told which zone it is ("" as seen by it).
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +109,15 @@ class Assessment:
         other parties' operations anonymous; anyone else (a reviewer) sees only what
         concerns itself: its zones, its operations, its reviews and notices."""
         if owner_party_id is None or owner_party_id == viewer_party_id:
+            hidden = self.private_zone_ids()
             return replace(
-                self, conflicts=tuple(c.seen_by(viewer_party_id) for c in self.conflicts)
+                self,
+                conflicts=tuple(c.seen_by(viewer_party_id) for c in self.conflicts),
+                required_reviews=tuple(
+                    replace(r, zone_ids=tuple(z for z in r.zone_ids if z not in hidden))
+                    for r in self.required_reviews
+                ),
+                notices=tuple(replace(n, zone_id="") if n.private else n for n in self.notices),
             )
         return Assessment(
             conflicts=tuple(c for c in self.conflicts if c.party_id == viewer_party_id),
@@ -109,6 +125,12 @@ class Assessment:
                 r for r in self.required_reviews if r.party_id == viewer_party_id
             ),
             notices=tuple(n for n in self.notices if n.party_id == viewer_party_id),
+        )
+
+    def private_zone_ids(self) -> frozenset[str]:
+        """The private zones this assessment met (their owners' to know about)."""
+        return frozenset(
+            c.subject_id for c in self.conflicts if c.private and c.subject_id is not None
         )
 
     @property
@@ -128,10 +150,20 @@ class Relations:
     party_id: str
     agreements: Mapping[str, Agreement]
     default_separation: Separation
+    #: Parties marked as authorities: their public restricted zones bind everyone.
+    authorities: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, party_id: str, agreements: Iterable[Agreement], default: Separation) -> Relations:
-        return cls(party_id, {a.other(party_id): a for a in agreements}, default)
+    def of(
+        cls,
+        party_id: str,
+        agreements: Iterable[Agreement],
+        default: Separation,
+        authorities: Iterable[str] = (),
+    ) -> Relations:
+        return cls(
+            party_id, {a.other(party_id): a for a in agreements}, default, frozenset(authorities)
+        )
 
     def separation_with(self, party_id: str) -> Separation:
         agreement = self.agreements.get(party_id)
@@ -151,14 +183,17 @@ class Relations:
         )
 
     def zone_matters(self, zone: Zone) -> bool:
-        """Restricted zones bind everyone; review zones bind coordination partners;
-        notify zones concern any partner. Other parties' other zones are not the
-        submitter's business (nor visible to it)."""
+        """A restricted zone binds a party only when that party may see it: agreement
+        partners (unless private) and, for an authority's public zones, everyone. Review
+        zones bind coordination partners; notify zones concern any partner. Other
+        parties' other zones are not the submitter's business (nor visible to it)."""
         if zone.party_id == self.party_id:
             return False
-        if zone.kind is ZoneKind.RESTRICTED:
-            return True
         agreement = self.agreements.get(zone.party_id)
+        if zone.kind is ZoneKind.RESTRICTED:
+            if agreement is not None:
+                return zone.visible_to(self.party_id, self.agreements)
+            return zone.party_id in self.authorities and zone.visible_to(self.party_id, ())
         if agreement is None:
             return False
         return zone.kind is ZoneKind.NOTIFY or agreement.kind is AgreementKind.COORDINATION
@@ -261,9 +296,16 @@ def assess(
                 overlap = volumes_conflict(volume, zone_volume, separation, in_pair)
                 if overlap is None:
                     continue
+                private = zone.disclosure is ZoneDisclosure.PRIVATE
                 conflicts.append(
                     Conflict(
-                        _ZONE_CONFLICT[zone.kind], index, "zone", zone.id, zone.party_id, overlap
+                        _ZONE_CONFLICT[zone.kind],
+                        index,
+                        "zone",
+                        zone.id,
+                        zone.party_id,
+                        overlap,
+                        private,
                     )
                 )
                 agreement = relations.agreements.get(zone.party_id)
@@ -278,7 +320,9 @@ def assess(
                         volume.footprint, zone.footprint, separation.horizontal_m
                     )
                     notices.append(
-                        NoticeTarget(zone.party_id, agreement.id, zone.id, index, overlap, outline)
+                        NoticeTarget(
+                            zone.party_id, agreement.id, zone.id, index, overlap, outline, private
+                        )
                     )
         for operation in others:
             separation = relations.separation_with(operation.party_id)

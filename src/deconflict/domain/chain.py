@@ -39,6 +39,9 @@ class Stage:
     rule: StageRule = StageRule.ANY
     deadline_s: float | None = None
     on_deadline: DeadlineAction = DeadlineAction.ESCALATE
+    #: What the submitting party may read of this stage ("safety assessment"); without
+    #: one it learns nothing about the stage (its name and roles stay inside the party).
+    public_label: str | None = None
 
     def __post_init__(self) -> None:
         if not self.roles:

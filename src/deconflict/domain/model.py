@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +16,7 @@ from .volumes import ALWAYS, AltitudeBand, Footprint, TimeWindow, Volume4D
 
 
 class Role(StrEnum):
+    OPERATOR = "operator"
     ADMIN = "admin"
     SUBMITTER = "submitter"
     REVIEWER = "reviewer"
@@ -50,9 +51,13 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Party:
+    """A party; an `authority` (marked by an operator: an aviation authority, say) has
+    restricted zones that bind every party when public."""
+
     id: str
     name: str
     created_at: datetime
+    authority: bool = False
 
 
 class AgreementKind(StrEnum):
@@ -65,6 +70,15 @@ class AgreementState(StrEnum):
     ACTIVE = "active"
 
 
+class ProposalAcceptance(StrEnum):
+    """What a coordination agreement says of a new version that keeps to the reviewing
+    party's own proposal: that party approves it at once (`approve`, recorded as approval
+    by proposal), or reviews it again through its whole chain (`review`)."""
+
+    APPROVE = "approve"
+    REVIEW = "review"
+
+
 @dataclass(frozen=True, slots=True)
 class Agreement:
     """A mutual agreement between two parties; it binds only once the second accepts.
@@ -72,7 +86,9 @@ class Agreement:
     Under `coordination`, each party's review zones send the other's operations to review
     through `chain`;
     under either kind, each party's notify zones send the other notices. `separation`
-    overrides the deployment default between the two parties when set.
+    overrides the deployment default between the two parties when set. The chain
+    describes the proposer's review process: the partner sees only its public labels,
+    rules and deadlines.
     """
 
     id: str
@@ -83,6 +99,7 @@ class Agreement:
     separation: Separation | None
     created_at: datetime
     review_chain: ReviewChain | None = None
+    proposal_acceptance: ProposalAcceptance = ProposalAcceptance.APPROVE
 
     def __post_init__(self) -> None:
         if self.review_chain is not None and self.kind is not AgreementKind.COORDINATION:
@@ -118,6 +135,24 @@ class ZoneKind(StrEnum):
     RESTRICTED = "restricted"
 
 
+class ZoneDisclosure(StrEnum):
+    """Who else may see a zone: everyone (`public`: all of it), the owner's agreement
+    partners (`partners`: its kind, shape, band and active windows, never its name or
+    other properties), or nobody (`private`: a check entering it says only that review
+    or a notice by its owner is needed, with the overlapping window and band)."""
+
+    PUBLIC = "public"
+    PARTNERS = "partners"
+    PRIVATE = "private"
+
+
+def default_disclosure(kind: ZoneKind, owner_is_authority: bool) -> ZoneDisclosure:
+    """`public` for an authority's restricted zones, `partners` for every other zone."""
+    if kind is ZoneKind.RESTRICTED and owner_is_authority:
+        return ZoneDisclosure.PUBLIC
+    return ZoneDisclosure.PARTNERS
+
+
 @dataclass(frozen=True, slots=True)
 class Zone:
     """A party's area: footprint, altitude band and active periods (none: always active)."""
@@ -136,6 +171,27 @@ class Zone:
     #: What that file said about it that deconflict does not use (ED-269 `reason`,
     #: `message`, `zoneAuthority`...): JSON values, kept only to be exported again.
     attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    disclosure: ZoneDisclosure = ZoneDisclosure.PARTNERS
+
+    def __post_init__(self) -> None:
+        if self.kind is ZoneKind.RESTRICTED and self.disclosure is ZoneDisclosure.PRIVATE:
+            raise InvalidInput.at(
+                ("disclosure",),
+                "a restricted zone binds only parties that may see it: a private one would "
+                "bind nobody (use partners or public)",
+            )
+
+    def visible_to(self, party_id: str, partner_ids: Collection[str]) -> bool:
+        """Whether `party_id` (with these active agreement partners) may see the zone."""
+        return (
+            party_id == self.party_id
+            or self.disclosure is ZoneDisclosure.PUBLIC
+            or (self.disclosure is ZoneDisclosure.PARTNERS and self.party_id in partner_ids)
+        )
+
+    def named_to(self, party_id: str) -> bool:
+        """Whether `party_id` may read the zone's name and properties, beyond its shape."""
+        return party_id == self.party_id or self.disclosure is ZoneDisclosure.PUBLIC
 
     def volumes(self) -> tuple[Volume4D, ...]:
         windows = self.periods or (ALWAYS,)
@@ -146,6 +202,7 @@ class OperationState(StrEnum):
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
     MODIFICATION_REQUESTED = "modification_requested"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
@@ -155,7 +212,12 @@ class OperationState(StrEnum):
 
 #: States in which an operation of another party counts as a conflict.
 COUNTING_STATES = frozenset(
-    {OperationState.APPROVED, OperationState.IN_REVIEW, OperationState.ACTIVATED}
+    {
+        OperationState.APPROVED,
+        OperationState.APPROVED_WITH_CONDITIONS,
+        OperationState.IN_REVIEW,
+        OperationState.ACTIVATED,
+    }
 )
 #: States from which nothing moves on.
 FINAL_STATES = frozenset({OperationState.REJECTED, OperationState.WITHDRAWN, OperationState.ENDED})

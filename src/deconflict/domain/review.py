@@ -45,6 +45,14 @@ class Conditions:
 
 
 @dataclass(frozen=True, slots=True)
+class ImposedConditions:
+    """Conditions as they bind an operation: which reviewing party set them."""
+
+    party_id: str
+    conditions: Conditions
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """What a modification request proposes: a computed suggestion, or volumes."""
 
@@ -72,6 +80,8 @@ class DecisionRecord:
     conditions: Conditions | None = None
     proposal: Proposal | None = None
     automatic: bool = False
+    #: For the reviewing party only (colleagues, later stages); `comment` is to the submitter.
+    internal_note: str = ""
 
 
 @dataclass(slots=True)
@@ -150,6 +160,7 @@ class ReviewCase:
         now: datetime,
         conditions: Conditions | None = None,
         proposal: Proposal | None = None,
+        internal_note: str = "",
     ) -> DecisionRecord:
         """Records one reviewer's decision in the current stage and moves the case on.
 
@@ -186,6 +197,7 @@ class ReviewCase:
             decided_at=now,
             conditions=conditions,
             proposal=proposal,
+            internal_note=internal_note,
         )
         self.decisions.append(record)
         self._advance(record, now)
@@ -225,9 +237,11 @@ class ReviewCase:
                 subject="deadline",
                 party_id=self.reviewer_party_id,
                 decision=decision,
-                comment=f"deadline of stage '{self.stage.name}' passed: {action.value}",
+                # The submitter reads the comment: the stage's name stays inside the party.
+                comment=_DEADLINE_COMMENTS[action],
                 decided_at=due,
                 automatic=True,
+                internal_note=f"deadline of stage '{self.stage.name}' passed: {action.value}",
             )
             self.decisions.append(record)
             if decision is Decision.APPROVE:
@@ -239,16 +253,31 @@ class ReviewCase:
 
     def auto_approve(self, rule_name: str, now: datetime) -> None:
         """Closes a new case as approved by an auto-approval rule, recorded as such."""
+        self._approve_at_once(
+            "auto-approval",
+            f"rule:{rule_name}",
+            f"approved automatically by rule '{rule_name}'",
+            now,
+        )
+
+    def approve_by_proposal(self, now: datetime) -> None:
+        """Closes a new case as approved because its version keeps to what this reviewing
+        party itself proposed (approval by proposal)."""
+        self._approve_at_once(
+            "proposal", "proposal", "approved by proposal: this version keeps to our proposal", now
+        )
+
+    def _approve_at_once(self, role: str, subject: str, comment: str, now: datetime) -> None:
         if self.decisions or not self.is_open:
-            raise StateConflict("only a new case can be auto-approved")
+            raise StateConflict("only a new case can be approved at once")
         self.decisions.append(
             DecisionRecord(
                 stage_index=0,
-                role="auto-approval",
-                subject=f"rule:{rule_name}",
+                role=role,
+                subject=subject,
                 party_id=self.reviewer_party_id,
                 decision=Decision.APPROVE,
-                comment=f"approved automatically by rule '{rule_name}'",
+                comment=comment,
                 decided_at=now,
                 automatic=True,
             )
@@ -261,6 +290,13 @@ class ReviewCase:
             raise ValueError(f"{state} is an outcome of decisions, not of ending a case")
         if self.is_open:
             self._close(state, now)
+
+
+_DEADLINE_COMMENTS = {
+    DeadlineAction.ESCALATE: "",
+    DeadlineAction.APPROVE: "approved: no decision was taken by the review deadline",
+    DeadlineAction.REJECT: "rejected: no decision was taken by the review deadline",
+}
 
 
 def _check_decision(
@@ -282,12 +318,25 @@ def _check_decision(
 
 def operation_state(cases: Sequence[ReviewCase]) -> OperationState:
     """The state of an operation version from its review cases: any rejection rejects,
-    else any modification request asks for one, else approved once all approve."""
+    else any modification request asks for one, else approved once all approve (with
+    conditions, when any approval set some)."""
     states = {c.state for c in cases}
     if CaseState.REJECTED in states:
         return OperationState.REJECTED
     if CaseState.MODIFICATION_REQUESTED in states:
         return OperationState.MODIFICATION_REQUESTED
     if cases and all(c.state is CaseState.APPROVED for c in cases):
+        if imposed_conditions(cases):
+            return OperationState.APPROVED_WITH_CONDITIONS
         return OperationState.APPROVED
     return OperationState.IN_REVIEW
+
+
+def imposed_conditions(cases: Sequence[ReviewCase]) -> tuple[ImposedConditions, ...]:
+    """The conditions of the approved cases, in the order they were set."""
+    return tuple(
+        ImposedConditions(c.reviewer_party_id, x)
+        for c in cases
+        if c.state is CaseState.APPROVED
+        for x in c.conditions
+    )

@@ -26,7 +26,6 @@ from deconflict.adapters.sql import make_engine
 from deconflict.adapters.tokens import LocalTokensUnavailable
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
-from deconflict.domain.assessment import Assessment, Conflict
 from deconflict.domain.errors import DomainError, InvalidInput
 from deconflict.domain.model import Caller, Role, role_name
 from deconflict.services import audit as audit_log
@@ -167,8 +166,8 @@ def demo(
             with console.status("Loading the Isle of Veloria scenario..."):
                 parties = demo_scenario.load_demo(container.uow, container.ctx, tomorrow)
             console.print(
-                "[green]Demo scenario loaded[/green]: 3 parties, 2 agreements, 4 zones, "
-                "16 operations, a subscription per party"
+                "[green]Demo scenario loaded[/green]: 4 parties (one an authority), "
+                "2 agreements, 5 zones, 16 operations, a subscription per party"
             )
         else:
             console.print(
@@ -205,7 +204,8 @@ def demo(
 def token(
     party: Annotated[str, typer.Option(help="Party id the token acts for")],
     roles: Annotated[
-        str, typer.Option(help="Comma-separated: admin,submitter,reviewer,observer")
+        str,
+        typer.Option(help="Comma-separated: operator (registers parties) or admin,submitter,..."),
     ] = "submitter",
     ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds")] = 3600,
     subject: Annotated[str | None, typer.Option(help="Subject (who); default: generated")] = None,
@@ -264,64 +264,105 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
     return features
 
 
-def _zone_names(
-    container: Container, caller: Caller, assessments: list[Assessment]
-) -> dict[str, str]:
-    """The names of the zones in these conflicts (each is visible to the caller: a
-    conflict is only ever found with a zone the caller may see)."""
-    ids = {
-        c.subject_id
-        for a in assessments
-        for c in a.conflicts
-        if c.subject_type == "zone" and c.subject_id is not None
-    }
-    return {i: registry.get_zone(container.uow, caller, i).name for i in ids}
-
-
-def _conflict_with(conflict: Conflict, zone_names: dict[str, str]) -> str:
-    """What a conflict is with, as a person reads it: a zone's name, an operation's id."""
-    if conflict.subject_type == "zone" and conflict.subject_id in zone_names:
-        return f"zone {zone_names[conflict.subject_id]}"
-    return f"{conflict.subject_type} {conflict.subject_id or '(another party)'}"
+ApiUrl = Annotated[
+    str, typer.Option("--url", envvar="DECONFLICT_URL", help="Base URL of the deconflict API")
+]
+ApiToken = Annotated[
+    str,
+    typer.Option("--token", envvar="DECONFLICT_TOKEN", help="Bearer token (deconflict token ...)"),
+]
 
 
 @app.command()
 def check(
     file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of volumes")],
-    party: Annotated[str, typer.Option(help="Party id the check is made for")],
+    party: Annotated[
+        str | None,
+        typer.Option(help="Party (id or name) the check is made for, in the local database"),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Check against a running server instead (with --token)"),
+    ] = None,
+    token: ApiToken = "",
 ) -> None:
-    """Check a file of operations against the database; exit 1 if any conflicts.
+    """Check a file of operations; exit 1 if any conflicts, 2 on a bad file or party.
 
-    Each Feature is one volume (Polygon, or Point with properties.radius_m) with
-    properties altitude_lower_m, altitude_upper_m, time_start, time_end; features that
-    share properties.operation form one operation, others stand alone.
+    Against the local database for `--party`, or a running server (`--url`, `--token`
+    or DECONFLICT_TOKEN: the token's party). Each Feature is one volume (Polygon, or
+    Point with properties.radius_m) with properties altitude_lower_m, altitude_upper_m,
+    time_start, time_end; features that share properties.operation form one operation,
+    others stand alone. What another party does not disclose is not shown.
     """
+    if (party is None) == (url is None):
+        errors.print(
+            "[red]error:[/red] give --party (the local database) or --url with --token "
+            "(a running server; the token names the party), not both",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     try:
-        features = _load_features(file)
-        grouped: dict[str, list[schemas.GeoJSONFeature]] = defaultdict(list)
-        for i, raw in enumerate(features):
-            try:
-                feature = schemas.GeoJSONFeature.model_validate(raw)
-            except ValidationError as e:
-                first = e.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
-            name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
-            grouped[str(name)].append(feature)
-        caller = Caller("cli", party, frozenset({Role.OBSERVER}))
-        results = []
-        with _container() as container, Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Checking operations", total=len(grouped))
+        grouped = _operations_in(file)
+        results: list[tuple[str, dict[str, Any]]] = []
+        if url is not None:
             for name, group in grouped.items():
-                volumes = converters.volumes_from_api(group, container.ctx)
-                results.append(
-                    (name, ops.check_volumes(container.uow, container.ctx, caller, volumes))
-                )
-                progress.advance(task)
-            zone_names = _zone_names(container, caller, [a for _, a in results])
+                body = {"volumes": [f.model_dump(mode="json") for f in group]}
+                results.append((name, _call("POST", url, token, "/v1/checks", body, exit_code=2)))
+            zone_names = {
+                i: named
+                for i in _zone_ids(results)
+                if (named := _call("GET", url, token, f"/v1/zones/{i}", exit_code=2)["name"])
+            }
+        else:
+            assert party is not None
+            with _container() as container:
+                owner = cli_interchange.find_party(container, party)
+                caller = Caller("cli", owner.id, frozenset({Role.OBSERVER}))
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("Checking operations", total=len(grouped))
+                    for name, group in grouped.items():
+                        volumes = converters.volumes_from_api(group, container.ctx)
+                        assessment = ops.check_volumes(
+                            container.uow, container.ctx, caller, volumes
+                        )
+                        checked = converters.check_to_api(assessment)
+                        results.append((name, checked.model_dump(mode="json", by_alias=True)))
+                        progress.advance(task)
+                zone_names = {
+                    i: named
+                    for i in _zone_ids(results)
+                    if (
+                        named := converters.zone_to_api(
+                            registry.get_zone(container.uow, caller, i), caller.party_id
+                        ).name
+                    )
+                }
     except DomainError as e:
         errors.print(f"[red]error:[/red] {e}", soft_wrap=True)
         raise typer.Exit(2) from None
+    _print_checks(file, results, zone_names)
+
+
+def _operations_in(file: Path) -> dict[str, list[schemas.GeoJSONFeature]]:
+    """The features of a GeoJSON file, grouped into operations (InvalidInput if bad)."""
+    grouped: dict[str, list[schemas.GeoJSONFeature]] = defaultdict(list)
+    for i, raw in enumerate(_load_features(file)):
+        try:
+            feature = schemas.GeoJSONFeature.model_validate(raw)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput.at(("features", i), f"{where}: {first['msg']}") from None
+        name = raw.get("properties", {}).get("operation") or raw.get("id") or f"feature {i}"
+        grouped[str(name)].append(feature)
+    return grouped
+
+
+def _print_checks(
+    file: Path, results: list[tuple[str, dict[str, Any]]], zone_names: dict[str, str]
+) -> None:
+    """The conflicts of each checked operation (as `POST /v1/checks` answers), zones by
+    name where the caller may know it; exit 1 if any."""
     table = Table(
         title=f"Conflicts for {len(results)} operation(s) in {file}",
         box=box.SIMPLE_HEAD,
@@ -335,38 +376,62 @@ def check(
     table.add_column("time window (UTC)", no_wrap=True)
     table.add_column("altitude (m)", no_wrap=True)
     total = 0
-    for name, assessment in results:
-        for c in assessment.conflicts:
+    for name, checked in results:
+        for c in checked["conflicts"]:
             total += 1
+            start = datetime.fromisoformat(c["time_start"])
+            end = datetime.fromisoformat(c["time_end"])
             table.add_row(
                 name,
-                str(c.volume_index),
-                _readable(c.kind.value),
-                _conflict_with(c, zone_names),
-                f"{c.overlap.time.start:%m-%d %H:%M}-{c.overlap.time.end:%H:%M}",
-                f"{c.overlap.altitude.lower_m:.0f}-{c.overlap.altitude.upper_m:.0f} {c.overlap.altitude.reference}",
+                str(c["volume_index"]),
+                _readable(c["kind"]),
+                _conflict_with(c["with"], zone_names),
+                f"{start:%m-%d %H:%M}-{end:%H:%M}",
+                f"{c['altitude_lower_m']:.0f}-{c['altitude_upper_m']:.0f} {c['altitude_reference']}",
             )
     if total:
         console.print(table)
-        refused = sum(1 for _, a in results if a.refused)
+        refused = sum(1 for _, checked in results if checked["refused"])
+        reviews = sorted({r["party_id"] for _, x in results for r in x["required_reviews"]})
+        if reviews:
+            console.print(f"Review required by: {', '.join(reviews)}", soft_wrap=True)
         console.print(f"[red]{total} conflict(s)[/red]; {refused} operation(s) would be refused")
         raise typer.Exit(1)
     console.print(f"[green]No conflicts[/green] for {len(results)} operation(s).")
 
 
+def _zone_ids(results: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    return {
+        c["with"]["id"]
+        for _, checked in results
+        for c in checked["conflicts"]
+        if c["with"]["type"] == "zone" and c["with"]["id"] is not None
+    }
+
+
+def _conflict_with(other: dict[str, Any], zone_names: dict[str, str]) -> str:
+    """What a conflict is with, as a person reads it: a zone's name where the caller may
+    know it, else what the answer discloses."""
+    if other["type"] == "zone" and other["id"] in zone_names:
+        return f"zone {zone_names[other['id']]}"
+    who = "" if other["party_id"] is None else f" of {other['party_id']}"
+    return f"{other['type']} {other['id'] or '(not disclosed)'}{who}"
+
+
 # ---- API clients: the review commands talk to a running server over HTTP -------------
 
-ApiUrl = Annotated[
-    str, typer.Option("--url", envvar="DECONFLICT_URL", help="Base URL of the deconflict API")
-]
-ApiToken = Annotated[
-    str,
-    typer.Option("--token", envvar="DECONFLICT_TOKEN", help="Bearer token (deconflict token ...)"),
-]
 
-
-def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One API call; an error response or an unreachable server exits with its message."""
+def _call(
+    method: str,
+    url: str,
+    token: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    exit_code: int = 1,
+) -> Any:
+    """One API call; an error response (exit `exit_code`) or an unreachable server (exit
+    2) exits with its message."""
     if not token:
         errors.print("[red]error:[/red] a bearer token is needed: --token or DECONFLICT_TOKEN")
         raise typer.Exit(2)
@@ -394,7 +459,7 @@ def _call(method: str, url: str, token: str, path: str, body: dict[str, Any] | N
             f"[red]error {response.status_code}:[/red] {detail}" + (f" ({where})" if where else ""),
             soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(exit_code)
     return response.json()
 
 
@@ -450,7 +515,7 @@ def reviews_queue(
             case["id"][:SHORT_ID],
             case["operation_name"],
             str(case["version"]),
-            _readable(case["state"]) if stage is None else case["stages"][stage]["name"],
+            _with_conditions(case) if stage is None else case["stages"][stage]["name"],
             ", ".join(map(_readable, case["waiting_roles"])) or "-",
             _short_time(case["due_at"]),
             str(len(case["conflicts"])),
@@ -492,7 +557,10 @@ def decide(
         str,
         typer.Argument(help="approve | approve_with_conditions | request_modification | reject"),
     ],
-    comment: Annotated[str, typer.Option(help="Comment; the reason for a rejection")] = "",
+    comment: Annotated[
+        str, typer.Option(help="To the submitter; the reason for a rejection or modification")
+    ] = "",
+    note: Annotated[str, typer.Option("--internal-note", help="Seen only inside your party")] = "",
     condition: Annotated[
         str | None, typer.Option(help="Condition text (approve_with_conditions)")
     ] = None,
@@ -503,7 +571,7 @@ def decide(
     token: ApiToken = "",
 ) -> None:
     """Decide on a review case in its current stage."""
-    body: dict[str, Any] = {"decision": decision, "comment": comment}
+    body: dict[str, Any] = {"decision": decision, "comment": comment, "internal_note": note}
     if condition is not None:
         body["conditions"] = {"text": condition}
     if suggestion is not None:
@@ -512,7 +580,17 @@ def decide(
     case = _call("POST", url, token, f"/v1/reviews/{case_id}/decisions", body)
     stage = case["current_stage"]
     where = "closed" if stage is None else f"now at stage '{case['stages'][stage]['name']}'"
-    console.print(f"Recorded. Case {case['id']} is [bold]{case['state']}[/bold], {where}.")
+    console.print(
+        f"Recorded. Case {case['id']} is [bold]{_with_conditions(case)}[/bold], {where}.",
+        soft_wrap=True,
+    )
+
+
+def _with_conditions(case: dict[str, Any]) -> str:
+    """A case's state with the conditions its approvals set, so they cannot be missed."""
+    texts = [d["conditions"]["text"] for d in case["decisions"] if d["conditions"]]
+    state = _readable(str(case["state"]))
+    return state + (f" with conditions: {'; '.join(texts)}" if texts else "")
 
 
 @app.command()

@@ -76,7 +76,7 @@ def _container() -> Iterator[Container]:
         container.close()
 
 
-def _party(container: Container, party: str) -> Party:
+def find_party(container: Container, party: str) -> Party:
     """A party by id, or else by its exact name."""
     admin = Caller(OPERATOR, OPERATOR, frozenset({Role.ADMIN}))
     found: list[Party] = []
@@ -156,7 +156,7 @@ def zones_import(
     except OSError as e:
         raise _fail(f"cannot read {file}: {e}") from None
     with _container() as container:
-        owner = _party(container, party)
+        owner = find_party(container, party)
         caller = Caller(OPERATOR, owner.id, frozenset({Role.ADMIN}))
         try:
             with console.status(f"Reading {file.name}..."):
@@ -232,7 +232,7 @@ def zones_export(
     with _container() as container:
         try:
             if party is not None:
-                owners = [_party(container, party)]
+                owners = [find_party(container, party)]
             else:
                 admin = Caller(OPERATOR, OPERATOR, frozenset({Role.ADMIN}))
                 owners = registry.list_parties(container.uow, admin, Page(100_000))
@@ -259,7 +259,7 @@ def operations_export(
     if party is None:
         raise _fail("whose operations? --party ID (or DECONFLICT_PARTY)")
     with _container() as container:
-        owner = _party(container, party)
+        owner = find_party(container, party)
         caller = Caller(OPERATOR, owner.id, frozenset({Role.OBSERVER}))
         try:
             operations = exchange.export_operations(container.uow, caller)

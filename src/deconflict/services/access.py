@@ -2,7 +2,9 @@
 it acts (routes check nothing themselves).
 
 Reads need any role; a party only ever reads what is its own or addressed to it (that is
-need-to-know, enforced by the queries). Deciding on a review case needs a role of the
+need-to-know, enforced by the queries). The deployment's `operator` registers parties
+(and marks authorities) and nothing else; a party's `admin` manages that party's own
+zones, agreements and people. Deciding on a review case needs a role of the
 case's current stage (checked by `ReviewCase.decide`), not a row of this table.
 """
 
@@ -17,6 +19,7 @@ from deconflict.domain.model import Caller, Role
 
 class Action(StrEnum):
     PARTY_CREATE = "party.create"
+    PARTY_AUTHORITY = "party.authority"
     AGREEMENT_PROPOSE = "agreement.propose"
     AGREEMENT_ACCEPT = "agreement.accept"
     ZONE_CREATE = "zone.create"
@@ -33,12 +36,14 @@ class Action(StrEnum):
     READ = "read"
 
 
+_OPERATOR = frozenset({Role.OPERATOR})
 _ADMIN = frozenset({Role.ADMIN})
 _SUBMITTER = frozenset({Role.SUBMITTER})
 
 #: Action -> the base roles that may take it; None: any role at all (stage roles too).
 PERMISSIONS: Mapping[Action, frozenset[str] | None] = {
-    Action.PARTY_CREATE: _ADMIN,
+    Action.PARTY_CREATE: _OPERATOR,
+    Action.PARTY_AUTHORITY: _OPERATOR,
     Action.AGREEMENT_PROPOSE: _ADMIN,
     Action.AGREEMENT_ACCEPT: _ADMIN,
     Action.ZONE_CREATE: _ADMIN,

@@ -1,9 +1,13 @@
-"""The demo scenario: three fictional parties around the fictional Isle of Veloria.
+"""The demo scenario: three fictional parties and an aviation authority around the
+fictional Isle of Veloria.
 
 Everything is loaded through the ordinary services, so the demo shows what users get:
-every operation state, a two-stage review chain with an auto-approval rule, a
-modification answered by a suggestion, a rejection, a stage escalated at its deadline,
-and a notice. Veloria sits over open ocean (around 30 S, 140 W), far from real airspace.
+every operation state, a two-stage review chain with public stage labels and an
+auto-approval rule, internal notes, a modification answered by accepting the reviewer's
+proposal (approved by proposal), an approval with conditions, a rejection, a stage
+escalated at its deadline, a notice, a private review zone and the authority's public
+restricted zone. Veloria sits over open ocean (around 30 S, 140 W), far from real
+airspace.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import datetime, timedelta
 from deconflict.domain.chain import AutoApprovalRule, DeadlineAction, ReviewChain, Stage, StageRule
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.geometry import FrameFactory
-from deconflict.domain.model import AgreementKind, Caller, Party, Role, ZoneKind
+from deconflict.domain.model import AgreementKind, Caller, Party, Role, ZoneDisclosure, ZoneKind
 from deconflict.domain.review import Conditions, Decision, Proposal
 from deconflict.domain.suggestions import SuggestionKind
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, Polygon, TimeWindow, Volume4D
@@ -27,7 +31,9 @@ from .ports import Transaction, UnitOfWork
 OPERATOR = "Northwind Aerial Works"
 REVIEWER = "Veloria Coastal Command"
 NEIGHBOUR = "Harbor Survey Cooperative"
-BASE_ROLES: frozenset[str] = frozenset(Role)
+AUTHORITY = "Veloria Civil Aviation Authority"
+#: A party's own roles (the deployment's `operator` is no party's person).
+BASE_ROLES: frozenset[str] = frozenset(Role) - {Role.OPERATOR}
 
 #: Veloria Coastal Command's review of Northwind's plans: a duty commander first, then two
 #: senior assessors who each decide; low flights are approved at once.
@@ -39,6 +45,7 @@ DEMO_CHAIN = ReviewChain(
             StageRule.ANY,
             24 * 3600.0,
             DeadlineAction.ESCALATE,
+            public_label="initial review",
         ),
         Stage(
             "senior assessment",
@@ -46,6 +53,7 @@ DEMO_CHAIN = ReviewChain(
             StageRule.ALL,
             72 * 3600.0,
             DeadlineAction.REJECT,
+            public_label="specialist assessment",
         ),
     ),
     auto_approval=(AutoApprovalRule("below 45 m", max_altitude_m=45.0),),
@@ -57,6 +65,7 @@ class DemoParties:
     operator: Party
     reviewer: Party
     neighbour: Party
+    authority: Party
 
     def all(self) -> tuple[Party, Party, Party]:
         return (self.operator, self.reviewer, self.neighbour)
@@ -95,6 +104,7 @@ def demo_people(parties: DemoParties) -> list[DemoPerson]:
             "assessor_safety",
         ),
         person(f"{nb.name}: harbour office", "HARBOR_TOKEN", nb),
+        person(f"{parties.authority.name}: airspace office", "AUTHORITY_TOKEN", parties.authority),
     ]
 
 
@@ -118,10 +128,12 @@ def find_demo(uow: UnitOfWork) -> DemoParties | None:
     """The demo parties if the scenario is loaded already, else None."""
 
     def work(tx: Transaction) -> DemoParties | None:
-        found = [tx.parties.by_name(n) for n in (OPERATOR, REVIEWER, NEIGHBOUR)]
-        if found[0] is None or found[1] is None or found[2] is None:
+        operator, reviewer, neighbour, authority = (
+            tx.parties.by_name(n) for n in (OPERATOR, REVIEWER, NEIGHBOUR, AUTHORITY)
+        )
+        if operator is None or reviewer is None or neighbour is None or authority is None:
             return None
-        return DemoParties(found[0], found[1], found[2])
+        return DemoParties(operator, reviewer, neighbour, authority)
 
     return uow.run(work, write=False)
 
@@ -141,31 +153,33 @@ def _subscribe(
 
 def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoParties:
     """Loads the scenario, with operations from `start` on (tomorrow morning, say)."""
-    admin = Caller("demo:loader", "demo-loader", frozenset({Role.ADMIN}))
+    admin = Caller("demo:loader", "demo-loader", frozenset({Role.OPERATOR}))
     parties = DemoParties(
         registry.create_party(uow, ctx, admin, OPERATOR),
         registry.create_party(uow, ctx, admin, REVIEWER),
         registry.create_party(uow, ctx, admin, NEIGHBOUR),
+        registry.create_party(uow, ctx, admin, AUTHORITY, authority=True),
     )
-    operator, commander, ops_assessor, safety_assessor, neighbour = (
+    operator, commander, ops_assessor, safety_assessor, neighbour, authority = (
         p.caller for p in demo_people(parties)
     )
     f = ctx.frames
     isle = LatLng(-30.0, -140.0)
     _subscribe(uow, ctx, (operator, commander, neighbour), isle, start)
 
+    # Veloria proposes: the review chain is its own process, seen whole only by it.
     coordination = registry.propose_agreement(
         uow,
         ctx,
-        operator,
+        commander,
         registry.AgreementCreate(
             AgreementKind.COORDINATION,
-            parties.reviewer.id,
+            parties.operator.id,
             Separation(100.0, 15.0, 120.0),
             DEMO_CHAIN,
         ),
     )
-    registry.accept_agreement(uow, ctx, commander, coordination.id)
+    registry.accept_agreement(uow, ctx, operator, coordination.id)
     deconfliction = registry.propose_agreement(
         uow,
         ctx,
@@ -181,12 +195,15 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         footprint: Polygon | Circle,
         top_m: float,
         periods: tuple[TimeWindow, ...] = (),
+        disclosure: ZoneDisclosure | None = None,
     ) -> None:
         registry.create_zone(
             uow,
             ctx,
             by,
-            registry.ZoneCreate(kind, name, footprint, AltitudeBand(0.0, top_m), periods),
+            registry.ZoneCreate(
+                kind, name, footprint, AltitudeBand(0.0, top_m), periods, disclosure
+            ),
         )
 
     day = timedelta(days=1)
@@ -207,6 +224,16 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         _box(f, isle, -15000, 9000, 9000, 6000),
         3000,
         tuple(TimeWindow(start + i * day, start + i * day + timedelta(hours=10)) for i in (0, 2)),
+        # Private: Northwind learns only that Veloria must review, when and how high.
+        ZoneDisclosure.PRIVATE,
+    )
+    # The authority's restricted zone is public (its default) and binds every party.
+    zone(
+        authority,
+        ZoneKind.RESTRICTED,
+        "Government House",
+        Circle(_offset(f, isle, -1000, 5000), 800),
+        900,
     )
     zone(
         neighbour,
@@ -238,8 +265,9 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         comment: str = "",
         conditions: Conditions | None = None,
         proposal: Proposal | None = None,
+        note: str = "",
     ) -> None:
-        command = reviews.DecisionCommand(decision, comment, conditions, proposal)
+        command = reviews.DecisionCommand(decision, comment, conditions, proposal, note)
         reviews.decide(uow, ctx, by, case_of(operation_id), command)
 
     low, mid = AltitudeBand(20.0, 120.0), AltitudeBand(100.0, 400.0)
@@ -255,7 +283,7 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         Volume4D(_box(f, isle, -12000, 10000, 6000, 3000), mid, window(1, 3, 2)),
     )
 
-    # A modification requested with a suggestion, accepted, re-reviewed through both stages.
+    # A modification requested with the reviewer's proposal, accepted: approved by proposal.
     lighthouse = submit(
         operator, "Lighthouse inspection", Volume4D(circle(9000, 5000, 500), low, window(0, 3, 1.5))
     )
@@ -268,17 +296,24 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
         commander,
         lighthouse,
         Decision.REQUEST_MODIFICATION,
-        "Range Alpha is live until 05:00 UTC: please start after the firing window.",
+        "Please start after our activity in the area; the proposed time is clear.",
         proposal=Proposal(suggestion_id=later.id),
+        note="Live firing in Range Alpha until 05:00; checked with Range Control.",
     )
     reviews.accept_suggestion(uow, ctx, operator, lighthouse, later.id)
-    decide(commander, lighthouse, Decision.APPROVE)
-    decide(ops_assessor, lighthouse, Decision.APPROVE)
+    # Through both stages; the safety assessor approves with conditions.
+    cliffs = submit(
+        operator, "Cliff survey west", Volume4D(circle(4000, 8000, 500), low, window(1, 8, 1))
+    )
+    decide(commander, cliffs, Decision.APPROVE, note="Routine; passing to senior assessment.")
+    decide(ops_assessor, cliffs, Decision.APPROVE)
     decide(
         safety_assessor,
-        lighthouse,
+        cliffs,
         Decision.APPROVE_WITH_CONDITIONS,
+        "Approved on the conditions below.",
         conditions=Conditions("Stay below 100 m; report airborne to Range Control."),
+        note="Nesting season on the west cliffs: keep them high.",
     )
     # A modification requested and not answered yet.
     stack = submit(
@@ -302,7 +337,13 @@ def load_demo(uow: UnitOfWork, ctx: ServiceContext, start: datetime) -> DemoPart
     night = submit(
         operator, "Night relay test", Volume4D(circle(7000, 8000, 600), mid, window(2, 14, 2))
     )
-    decide(commander, night, Decision.REJECT, "Live night exercise in Range Alpha.")
+    decide(
+        commander,
+        night,
+        Decision.REJECT,
+        "Not possible that night.",
+        note="Live night exercise in Range Alpha (not to be disclosed).",
+    )
     # Past command review, one senior assessor of two has decided.
     radar = submit(
         operator,

@@ -25,7 +25,7 @@ from typing import Any
 from deconflict.domain.errors import InvalidInput, Loc, StateConflict
 from deconflict.domain.geometry import FrameFactory, LocalFrame, check_footprint
 from deconflict.domain.heights import Unconvertible, to_w84
-from deconflict.domain.model import Caller, Party, Zone, ZoneKind
+from deconflict.domain.model import Caller, Party, Zone, ZoneKind, default_disclosure
 from deconflict.domain.operation import Operation
 from deconflict.domain.volumes import AltitudeBand, Footprint, LatLng, StatedBand, TimeWindow
 
@@ -272,7 +272,7 @@ def _plan(
     refusals: Sequence[Refusal],
     existing: Sequence[Zone],
     ctx: ServiceContext,
-    party_id: str,
+    owner: Party,
 ) -> _Work:
     by_source = {z.source_id: z for z in existing if z.source_id is not None}
     by_id = {z.id: z for z in existing if z.source_id is None}
@@ -284,7 +284,7 @@ def _plan(
         if before is None:
             zone = Zone(
                 id=ctx.new_id(),
-                party_id=party_id,
+                party_id=owner.id,
                 kind=d.kind,
                 name=d.name,
                 footprint=d.footprint,
@@ -293,6 +293,7 @@ def _plan(
                 created_at=now,
                 source_id=d.source_id,
                 attributes=dict(d.attributes),
+                disclosure=default_disclosure(d.kind, owner.authority),
             )
             work.created.append(zone)
             work.entries.append(PlanEntry(Change.CREATED, d.source_id, d.name, d.kind, zone.id))
@@ -377,10 +378,11 @@ def import_zones(
     converted, refusals = _to_w84(file.drafts, ctx)
 
     def work(tx: Transaction) -> ImportPlan:
-        if tx.parties.get(caller.party_id) is None:
+        owner = tx.parties.get(caller.party_id)
+        if owner is None:
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
         existing = tx.zones.of_party(caller.party_id)
-        done = _plan(file, converted, refusals, existing, ctx, caller.party_id)
+        done = _plan(file, converted, refusals, existing, ctx, owner)
         plan = ImportPlan(caller.party_id, file.format, tuple(done.entries), dry_run, False)
         if dry_run:
             return plan

@@ -4,11 +4,12 @@ updates and withdrawals, acknowledged or questioned by their recipient."""
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import replace
 from typing import Any
 
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import NotFound
-from deconflict.domain.model import Caller
+from deconflict.domain.model import Caller, ZoneDisclosure
 from deconflict.domain.notice import AckState, Notice, NoticeKind
 from deconflict.domain.operation import Operation
 from deconflict.domain.subscription import EventType
@@ -176,14 +177,18 @@ def sent_notices(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, operation_id: str
 ) -> list[NoticeView]:
     """The notices about one of the caller's operations, with their acknowledgement state
-    (`GET /v1/operations/{id}/notices`)."""
+    (`GET /v1/operations/{id}/notices`); a recipient's private zone is not named ("")."""
     authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> list[NoticeView]:
         operation = tx.operations.get(operation_id)
         if operation is None or operation.party_id != caller.party_id:
             raise NotFound(f"no operation {operation_id}")
-        return _with_names(tx, ctx, tx.notices.of_operation(operation_id))
+        notices = tx.notices.of_operation(operation_id)
+        zones = (tx.zones.get(i) for i in {n.zone_id for n in notices})
+        private = {z.id for z in zones if z is not None and z.disclosure is ZoneDisclosure.PRIVATE}
+        sent = [replace(n, zone_id="") if n.zone_id in private else n for n in notices]
+        return _with_names(tx, ctx, sent)
 
     return uow.run(work, write=False)
 

@@ -18,9 +18,9 @@ from deconflict.domain.assessment import Assessment, ConflictKind, Relations, Vo
 from deconflict.domain.conflicts import volume_within
 from deconflict.domain.errors import DomainError, InvalidInput, NotFound, StateConflict
 from deconflict.domain.geometry import check_footprint
-from deconflict.domain.model import FINAL_STATES, Caller, OperationState
-from deconflict.domain.operation import Operation, OperationVersion
-from deconflict.domain.review import CaseState, ReviewCase
+from deconflict.domain.model import FINAL_STATES, Caller, OperationState, ProposalAcceptance
+from deconflict.domain.operation import Flexibility, Operation, OperationVersion
+from deconflict.domain.review import CaseState, Decision, ReviewCase
 from deconflict.domain.review import operation_state as review_state
 from deconflict.domain.subscription import EventType
 from deconflict.domain.suggestions import SearchLimits, suggest
@@ -61,6 +61,16 @@ class OperationCommand:
     name: str
     priority: int
     volumes: tuple[Volume4D, ...]
+    flexibility: Flexibility | None = None
+
+    def validate(self, ctx: ServiceContext) -> None:
+        """`validate_volumes`, and the plan keeps to its own flexibility."""
+        validate_volumes(self.volumes, ctx)
+        if self.flexibility is not None:
+            try:
+                self.flexibility.check(self.volumes)
+            except InvalidInput as e:
+                raise e.prefixed(("flexibility",)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +124,16 @@ def validate_volumes(volumes: Sequence[Volume4D], ctx: ServiceContext) -> None:
         raise InvalidInput(problems)
 
 
+def relations_of(tx: Transaction, ctx: ServiceContext, party_id: str) -> Relations:
+    """The party's active agreements, the default minima and the authorities."""
+    agreements = tx.agreements.active_of_party(party_id)
+    return Relations.of(party_id, agreements, ctx.default_separation, tx.parties.authorities())
+
+
 def _assess(
     tx: Transaction, ctx: ServiceContext, party_id: str, volumes: Sequence[Volume4D]
 ) -> Assessment:
-    agreements = tx.agreements.active_of_party(party_id)
-    relations = Relations.of(party_id, agreements, ctx.default_separation)
+    relations = relations_of(tx, ctx, party_id)
     reach = relations.widest_separation()
     zones = tx.zones.candidates(volumes, reach, list(relations.agreements))
     operations = tx.operations.candidates(volumes, reach, party_id)
@@ -135,6 +150,13 @@ def check_volumes(
     return assessment.seen_by(caller.party_id)
 
 
+def conditions_payload(operation: Operation) -> list[dict[str, Any]]:
+    """The conditions the current version is approved with, for events to its owner."""
+    return [
+        {"party_id": x.party_id, "text": x.conditions.text} for x in operation.current.conditions
+    ]
+
+
 def operation_payload(operation: Operation) -> dict[str, Any]:
     """What an event tells the owner about its own operation."""
     return {
@@ -142,6 +164,7 @@ def operation_payload(operation: Operation) -> dict[str, Any]:
         "name": operation.name,
         "version": operation.current.number,
         "state": operation.state.value,
+        "conditions": conditions_payload(operation),
     }
 
 
@@ -167,6 +190,7 @@ def decision_payload(case: ReviewCase, operation: Operation) -> dict[str, Any]:
         "reviewer_party_id": case.reviewer_party_id,
         "case_state": case.state.value,
         "operation_state": operation.state.value,
+        "conditions": conditions_payload(operation),
         "decision": None if last is None or last.decision is None else last.decision.value,
         "comment": "" if last is None else last.comment,
         "automatic": bool(last and last.automatic),
@@ -183,7 +207,7 @@ def _new_version(
         for c in seen.conflicts:
             if c.kind is ConflictKind.RESTRICTED_ZONE and c.subject_id is not None:
                 zone = visible_zone(tx, caller.party_id, c.subject_id)
-                if zone is not None:
+                if zone is not None and zone.named_to(caller.party_id):
                     names[zone.id] = zone.name
         raise Refused(seen, names)
     return OperationVersion(
@@ -199,9 +223,12 @@ def _new_version(
 def _covered(
     ctx: ServiceContext, volumes: Sequence[Volume4D], approved: Sequence[Volume4D]
 ) -> bool:
-    """Every volume lies inside some volume of an earlier approved version."""
+    """Every volume equals, or lies inside, some volume of `approved` (an earlier approved
+    version, or a proposal). Equality first: the test of lying within is conservative,
+    and a circle does not lie within itself by it."""
     return all(
-        any(volume_within(v, a, VolumeFrame(ctx.frames, v)) for a in approved) for v in volumes
+        v in approved or any(volume_within(v, a, VolumeFrame(ctx.frames, v)) for a in approved)
+        for v in volumes
     )
 
 
@@ -244,12 +271,44 @@ def _open_cases(
         )
         rule = agreement.chain.auto_approving_rule(in_zones, own_conflicts)
         earlier = _approved_by(tx, previous, required.party_id) if previous else None
+        proposed = (
+            _proposed_by(tx, previous, required.party_id)
+            if previous and agreement.proposal_acceptance is ProposalAcceptance.APPROVE
+            else ()
+        )
         if rule is not None:
             case.auto_approve(rule.name, now)
+        elif proposed and _covered(ctx, version.volumes, proposed):
+            case.approve_by_proposal(now)
         elif earlier is not None and _covered(ctx, version.volumes, earlier.volumes):
             case.auto_approve(f"within version {earlier.number}, approved earlier", now)
         cases.append(case)
     return cases
+
+
+def proposed_ids(cases: Sequence[ReviewCase]) -> set[str]:
+    """The suggestions that modification requests of these cases propose."""
+    return {
+        d.proposal.suggestion_id
+        for c in cases
+        for d in c.decisions
+        if d.decision is Decision.REQUEST_MODIFICATION
+        and d.proposal is not None
+        and d.proposal.suggestion_id is not None
+    }
+
+
+def _proposed_by(tx: Transaction, operation: Operation, reviewer: str) -> tuple[Volume4D, ...]:
+    """The volumes of every proposal the reviewer attached to a modification request of
+    the operation's current version (as stored before the new one)."""
+    number = operation.current.number
+    cases = [
+        c for c in tx.reviews.of_operation(operation.id, number) if c.reviewer_party_id == reviewer
+    ]
+    ids = proposed_ids(cases)
+    return tuple(
+        v for x in tx.suggestions.of_version(operation.id, number) if x.id in ids for v in x.volumes
+    )
 
 
 def _approved_by(tx: Transaction, operation: Operation, reviewer: str) -> OperationVersion | None:
@@ -267,7 +326,8 @@ def _suggest(
     tx: Transaction, ctx: ServiceContext, operation: Operation, cases: Sequence[ReviewCase]
 ) -> None:
     """Computes and stores suggestions that clear the conflicts with each reviewer whose
-    case is open and whose own operations the plan meets."""
+    case is open and whose own operations the plan meets (each for that reviewer: it
+    decides whether to propose one to the submitter)."""
     version = operation.current
     focus = {
         c.reviewer_party_id
@@ -280,14 +340,13 @@ def _suggest(
     }
     if not focus:
         return
-    limits = SearchLimits(max_shift_s=ctx.limits.max_window_s)
-    reach = timedelta(seconds=limits.max_shift_s)
+    limits = SearchLimits.of(version.volumes, operation.flexibility)
+    reach = timedelta(seconds=limits.reach_s)
     widened = [
         replace(v, time=TimeWindow(v.time.start - reach, v.time.end + reach))
         for v in version.volumes
     ]
-    agreements = tx.agreements.active_of_party(operation.party_id)
-    relations = Relations.of(operation.party_id, agreements, ctx.default_separation)
+    relations = relations_of(tx, ctx, operation.party_id)
     separation = relations.widest_separation()
     zones = tx.zones.candidates(widened, separation, list(relations.agreements))
     others = tx.operations.candidates(widened, separation, operation.party_id)
@@ -382,7 +441,7 @@ def submit_operation(
     (`in_review`, or `approved` when every case is auto-approved), or `approved`.
     """
     authorize(caller, Action.OPERATION_SUBMIT)
-    validate_volumes(command.volumes, ctx)
+    command.validate(ctx)
 
     def work(tx: Transaction) -> Submission:
         if tx.parties.get(caller.party_id) is None:
@@ -393,6 +452,7 @@ def submit_operation(
             name=command.name,
             priority=command.priority,
             created_at=ctx.clock(),
+            flexibility=command.flexibility,
         )
         operation.add_version(_new_version(tx, ctx, caller, 1, command.volumes))
         store_version(tx, ctx, caller, operation, None)
@@ -431,6 +491,7 @@ def new_version(
     previous = deepcopy(operation)
     version = _new_version(tx, ctx, caller, len(operation.versions) + 1, command.volumes)
     operation.name, operation.priority = command.name, command.priority
+    operation.flexibility = command.flexibility
     operation.add_version(version)
     store_version(tx, ctx, caller, operation, previous)
     return Submission(operation, operation.current.assessment.seen_by(caller.party_id))
@@ -449,7 +510,7 @@ def update_operation(
     version before are superseded. A reviewer's earlier approval carries over only when
     the new volumes lie within the approved ones. Refused versions change nothing."""
     authorize(caller, Action.OPERATION_UPDATE)
-    validate_volumes(command.volumes, ctx)
+    command.validate(ctx)
     return uow.run(
         lambda tx: new_version(tx, ctx, caller, own_operation(tx, caller, operation_id), command)
     )

@@ -45,6 +45,13 @@ class PartyRepository(Protocol):
     def get(self, party_id: str) -> Party | None: ...
     def by_name(self, name: str) -> Party | None: ...
     def listing(self, page: Page) -> list[Party]: ...
+    def save(self, party: Party) -> None:
+        """Stores whether a party already added is an authority."""
+        ...
+
+    def authorities(self) -> frozenset[str]:
+        """The ids of the parties marked as authorities."""
+        ...
 
 
 class AgreementRepository(Protocol):
@@ -63,14 +70,15 @@ class ZoneRepository(Protocol):
     def get(self, zone_id: str) -> Zone | None: ...
     def delete(self, zone_id: str) -> None: ...
     def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
-        """Own zones, partners' zones and every restricted zone."""
+        """Own zones, public zones and partners' `partners` zones (not private ones)."""
         ...
 
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]
     ) -> list[Zone]:
         """A superset of the zones of `party_ids`, plus restricted zones of anyone, that
-        may come within `reach` of any of `volumes`."""
+        may come within `reach` of any of `volumes` (whether they bind is the domain's
+        to say: `Relations.zone_matters`)."""
         ...
 
     def of_party(self, party_id: str) -> list[Zone]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deconflict.domain.chain import ReviewChain
 from deconflict.domain.conflicts import Separation
@@ -15,8 +15,11 @@ from deconflict.domain.model import (
     AgreementState,
     Caller,
     Party,
+    ProposalAcceptance,
     Zone,
+    ZoneDisclosure,
     ZoneKind,
+    default_disclosure,
 )
 from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow
 
@@ -32,9 +35,12 @@ def create_party(
     caller: Caller,
     name: str,
     f3548_subjects: Sequence[str] = (),
+    *,
+    authority: bool = False,
 ) -> Party:
-    """Registers a new party (`POST /v1/parties`); admins only; names are unique, and so
-    are the token subjects of the USSs acting for it on /dss/v1 (`f3548_subjects`)."""
+    """Registers a new party (`POST /v1/parties`); the operator only; names are unique,
+    and so are the token subjects of the USSs acting for it on /dss/v1
+    (`f3548_subjects`). An `authority`'s public restricted zones bind every party."""
     authorize(caller, Action.PARTY_CREATE)
     name = name.strip()
     if not name:
@@ -46,11 +52,48 @@ def create_party(
         for subject in f3548_subjects:
             if tx.f3548.party_of(subject) is not None:
                 raise StateConflict(f"the subject {subject!r} acts for another party already")
-        party = Party(ctx.new_id(), name, ctx.clock())
+        party = Party(ctx.new_id(), name, ctx.clock(), authority)
         tx.parties.add(party)
         if f3548_subjects:
             tx.f3548.set_subjects(party.id, sorted(set(f3548_subjects)))
         record(tx, ctx, caller, "party.created", party, party.id, parties=[party.id])
+        return party
+
+    return uow.run(work)
+
+
+def mark_authority(
+    uow: UnitOfWork, ctx: ServiceContext, caller: Caller, party_id: str, authority: bool
+) -> Party:
+    """The operator marks a registered party as an authority, or no longer
+    (`PUT /v1/parties/{id}/authority`). Its restricted zones that kept the default
+    disclosure follow: `partners` ones become `public` when it becomes an authority, and
+    `public` ones `partners` when it stops being one; each change is audited."""
+    authorize(caller, Action.PARTY_AUTHORITY)
+
+    def work(tx: Transaction) -> Party:
+        before = tx.parties.get(party_id)
+        if before is None:
+            raise NotFound(f"no party {party_id}")
+        if before.authority is authority:
+            return before
+        party = replace(before, authority=authority)
+        tx.parties.save(party)
+        record(
+            tx, ctx, caller, "party.authority", party, party.id, before=before, parties=[party.id]
+        )
+        was = default_disclosure(ZoneKind.RESTRICTED, before.authority)
+        now = default_disclosure(ZoneKind.RESTRICTED, authority)
+        changed = [
+            (zone, replace(zone, disclosure=now))
+            for zone in tx.zones.of_party(party_id)
+            if zone.kind is ZoneKind.RESTRICTED and zone.disclosure is was
+        ]
+        tx.zones.save_many([after for _, after in changed])
+        for zone, after in changed:
+            record(
+                tx, ctx, caller, "zone.disclosed", after, after.id, before=zone, parties=[party_id]
+            )
         return party
 
     return uow.run(work)
@@ -68,6 +111,7 @@ class AgreementCreate:
     partner_party_id: str
     separation: Separation | None
     review_chain: ReviewChain | None = None
+    proposal_acceptance: ProposalAcceptance = ProposalAcceptance.APPROVE
 
 
 def propose_agreement(
@@ -97,6 +141,7 @@ def propose_agreement(
             separation=command.separation,
             created_at=ctx.clock(),
             review_chain=command.review_chain,
+            proposal_acceptance=command.proposal_acceptance,
         )
         tx.agreements.add(agreement)
         record(
@@ -168,16 +213,21 @@ class ZoneCreate:
     footprint: Footprint
     altitude: AltitudeBand
     periods: tuple[TimeWindow, ...]
+    #: None: `public` for an authority's restricted zone, `partners` otherwise.
+    disclosure: ZoneDisclosure | None = None
 
 
 def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: ZoneCreate) -> Zone:
-    """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only."""
+    """Adds a zone owned by the caller's party (`POST /v1/zones`); admins only. Without a
+    disclosure, an authority's restricted zone is `public` and any other `partners`."""
     authorize(caller, Action.ZONE_CREATE)
     check_footprint(command.footprint, ctx.frames, ctx.limits.footprint)
 
     def work(tx: Transaction) -> Zone:
-        if tx.parties.get(caller.party_id) is None:
+        owner = tx.parties.get(caller.party_id)
+        if owner is None:
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
+        disclosure = command.disclosure or default_disclosure(command.kind, owner.authority)
         zone = Zone(
             id=ctx.new_id(),
             party_id=caller.party_id,
@@ -187,6 +237,7 @@ def create_zone(uow: UnitOfWork, ctx: ServiceContext, caller: Caller, command: Z
             altitude=command.altitude,
             periods=command.periods,
             created_at=ctx.clock(),
+            disclosure=disclosure,
         )
         tx.zones.add(zone)
         record(tx, ctx, caller, "zone.created", zone, zone.id)
@@ -200,17 +251,13 @@ def _partners(tx: Transaction, party_id: str) -> list[str]:
 
 
 def visible_zone(tx: Transaction, party_id: str, zone_id: str) -> Zone | None:
-    """The zone if `party_id` may see it (its own, an active partner's, any restricted
-    zone), else None: the one rule for reading a zone, its name included."""
+    """The zone if `party_id` may see it (its own, a public one, an active partner's
+    `partners` one), else None: the one rule for reading a zone; its name only where
+    `Zone.named_to` says."""
     zone = tx.zones.get(zone_id)
     if zone is None:
         return None
-    visible = (
-        zone.party_id == party_id
-        or zone.kind is ZoneKind.RESTRICTED
-        or zone.party_id in _partners(tx, party_id)
-    )
-    return zone if visible else None
+    return zone if zone.visible_to(party_id, _partners(tx, party_id)) else None
 
 
 def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
@@ -221,7 +268,8 @@ def _visible_zone(tx: Transaction, caller: Caller, zone_id: str) -> Zone:
 
 
 def list_zones(uow: UnitOfWork, caller: Caller, page: Page) -> list[Zone]:
-    """Own zones, active partners' zones and every restricted zone (`GET /v1/zones`)."""
+    """Own zones, public zones and active partners' `partners` zones (`GET /v1/zones`);
+    the route shows others' non-public zones without name or properties."""
     authorize(caller, Action.READ)
     return uow.run(
         lambda tx: tx.zones.visible_to(caller.party_id, _partners(tx, caller.party_id), page),

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deconflict.domain.assessment import Assessment
 from deconflict.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from deconflict.domain.model import Caller, OperationState
 from deconflict.domain.operation import Operation
-from deconflict.domain.review import CaseState, Conditions, Decision, Proposal, ReviewCase
+from deconflict.domain.review import (
+    CaseState,
+    Conditions,
+    Decision,
+    Proposal,
+    ReviewCase,
+    imposed_conditions,
+)
 from deconflict.domain.review import operation_state as review_state
 from deconflict.domain.subscription import EventType
-from deconflict.domain.suggestions import Suggestion
+from deconflict.domain.suggestions import Suggestion, SuggestionKind
 
 from .access import Action, authorize
 from .audit import SYSTEM, record
@@ -25,6 +32,7 @@ from .operations import (
     Submission,
     decision_payload,
     new_version,
+    proposed_ids,
     validate_volumes,
 )
 from .ports import Page, Transaction, UnitOfWork
@@ -36,6 +44,7 @@ class DecisionCommand:
     comment: str = ""
     conditions: Conditions | None = None
     proposal: Proposal | None = None
+    internal_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +69,8 @@ def _settle(
     tx: Transaction, ctx: ServiceContext, operation: Operation, decided: ReviewCase
 ) -> None:
     """Brings the operation's state in line with the cases of its current version (a
-    rejection cancels the other reviewers' open cases) and tells the submitter."""
+    rejection cancels the other reviewers' open cases) and tells the submitter of the
+    decision (not of an escalation)."""
     cases = tx.reviews.of_operation(operation.id, operation.current.number)
     state = review_state(cases)
     if state is OperationState.REJECTED:
@@ -69,8 +79,10 @@ def _settle(
                 other.end(CaseState.CANCELLED, ctx.clock())
                 tx.reviews.save(other)
     if operation.state is OperationState.IN_REVIEW and state is not OperationState.IN_REVIEW:
-        operation.settle(state)
+        operation.settle(state, imposed_conditions(cases))
         tx.operations.save(operation)
+    if decided.is_open and decided.decisions[-1].decision is None:
+        return  # an escalation is the reviewing party's own process, not the submitter's news
     emit(
         tx,
         ctx,
@@ -208,7 +220,7 @@ def decide(
             raise StateConflict(f"review case {case_id} is for a superseded version")
         proposal = command.proposal
         if proposal is not None and proposal.suggestion_id is not None:
-            known = {s.id for s in tx.suggestions.of_version(operation.id, case.version)}
+            known = {s.id for s in _suggestions_of(tx, operation, case.version, caller.party_id)}
             if proposal.suggestion_id not in known:
                 raise InvalidInput.at(
                     ("proposal", "suggestion_id"), "no such suggestion for this version"
@@ -225,7 +237,21 @@ def decide(
             now=ctx.clock(),
             conditions=command.conditions,
             proposal=proposal,
+            internal_note=command.internal_note,
         )
+        if proposal is not None and proposal.volumes:
+            # Drawn volumes become a suggestion of the reviewer's, for the submitter to accept.
+            drawn = Suggestion(
+                ctx.new_id(),
+                SuggestionKind.PROPOSAL,
+                "the reviewer's proposal",
+                proposal.volumes,
+                caller.party_id,
+            )
+            tx.suggestions.add(operation.id, case.version, drawn, ctx.clock())
+            case.decisions[-1] = replace(
+                case.decisions[-1], proposal=Proposal(suggestion_id=drawn.id)
+            )
         tx.reviews.save(case)
         record(
             tx,
@@ -272,15 +298,30 @@ def operation_history(uow: UnitOfWork, caller: Caller, operation_id: str) -> His
     return uow.run(work, write=False)
 
 
+def _suggestions_of(
+    tx: Transaction, operation: Operation, version: int, viewer: str
+) -> list[Suggestion]:
+    """A version's suggestions as `viewer` may see them: the submitter only what a
+    reviewer proposed to it; a reviewing party those computed for it and its own
+    proposals."""
+    stored = tx.suggestions.of_version(operation.id, version)
+    if viewer == operation.party_id:
+        proposed = proposed_ids(tx.reviews.of_operation(operation.id, version))
+        return [x for x in stored if x.id in proposed]
+    return [x for x in stored if x.party_id in (viewer, None)]
+
+
 def operation_suggestions(
     uow: UnitOfWork, caller: Caller, operation_id: str
 ) -> Sequence[Suggestion]:
-    """Verified suggestions for the current version (`GET /v1/operations/{id}/suggestions`)."""
+    """Suggestions for the current version (`GET /v1/operations/{id}/suggestions`): for
+    a reviewing party, the verified alternatives computed for it; for the submitter, only
+    those a reviewer proposed with a modification request (none before)."""
     authorize(caller, Action.READ)
 
     def work(tx: Transaction) -> Sequence[Suggestion]:
         operation, _ = _visible_operation(tx, caller, operation_id)
-        return tx.suggestions.of_version(operation.id, operation.current.number)
+        return _suggestions_of(tx, operation, operation.current.number, caller.party_id)
 
     return uow.run(work, write=False)
 
@@ -288,21 +329,25 @@ def operation_suggestions(
 def accept_suggestion(
     uow: UnitOfWork, ctx: ServiceContext, caller: Caller, operation_id: str, suggestion_id: str
 ) -> Submission:
-    """The submitter takes a suggestion as the next version, in one call
-    (`POST /v1/operations/{id}/suggestions/{sid}/accept`)."""
+    """The submitter takes a reviewer's proposal as the next version, in one call
+    (`POST /v1/operations/{id}/suggestions/{sid}/accept`); that reviewer approves it at
+    once unless its agreement asks for a full review (see `operations.store_version`)."""
     authorize(caller, Action.SUGGESTION_ACCEPT)
 
     def work(tx: Transaction) -> Submission:
         operation, _ = _visible_operation(tx, caller, operation_id)
         if operation.party_id != caller.party_id:
             raise Forbidden("only the submitting party can accept a suggestion")
-        found = {s.id: s for s in tx.suggestions.of_version(operation.id, operation.current.number)}
+        version = operation.current.number
+        found = {s.id: s for s in _suggestions_of(tx, operation, version, caller.party_id)}
         suggestion = found.get(suggestion_id)
         if suggestion is None:
             raise NotFound(f"no suggestion {suggestion_id} for the current version")
         # Time passed since it was computed: the shifted plan may now start too late.
         validate_volumes(suggestion.volumes, ctx)
-        command = OperationCommand(operation.name, operation.priority, suggestion.volumes)
+        command = OperationCommand(
+            operation.name, operation.priority, suggestion.volumes, operation.flexibility
+        )
         return new_version(tx, ctx, caller, operation, command)
 
     return uow.run(work)

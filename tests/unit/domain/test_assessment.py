@@ -19,13 +19,16 @@ from deconflict.domain.assessment import (
     assess,
 )
 from deconflict.domain.conflicts import Overlap, Separation
+from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import (
     Agreement,
     AgreementKind,
     AgreementState,
     OperationState,
     Zone,
+    ZoneDisclosure,
     ZoneKind,
+    default_disclosure,
 )
 from deconflict.domain.volumes import AltitudeBand, Footprint, TimeWindow, Volume4D
 from tests.geometries import BAND, HOUR, NEXT_HOUR, T0, ZURICH, rect, volume
@@ -53,8 +56,20 @@ def zone(
     footprint: Footprint = OVERLAPPING,
     altitude: AltitudeBand = BAND,
     periods: tuple[TimeWindow, ...] = (),
+    disclosure: ZoneDisclosure | None = None,
 ) -> Zone:
-    return Zone(zone_id, party_id, kind, f"zone {zone_id}", footprint, altitude, periods, T0)
+    """A zone; STRANGER stands for an authority, so its restricted zones are public."""
+    return Zone(
+        zone_id,
+        party_id,
+        kind,
+        f"zone {zone_id}",
+        footprint,
+        altitude,
+        periods,
+        T0,
+        disclosure=disclosure or default_disclosure(kind, party_id == STRANGER),
+    )
 
 
 def agreement(
@@ -77,16 +92,51 @@ def run(
     agreements: Sequence[Agreement] = (),
     volumes: Sequence[Volume4D] = (volume(MINE),),
     default: Separation = DEFAULT,
+    authorities: Sequence[str] = (STRANGER,),
 ) -> Assessment:
-    relations = Relations.of(ME, agreements, default)
+    relations = Relations.of(ME, agreements, default, authorities)
     return assess(volumes, relations, zones, operations, local_frame)
 
 
 # ---- restricted zones ---------------------------------------------------------------------
 
 
-def test_restricted_zone_of_a_non_partner_refuses() -> None:
-    result = run(zones=[zone("z1", STRANGER, ZoneKind.RESTRICTED)])
+@pytest.mark.parametrize(
+    ("authority", "disclosure", "partner", "binds"),
+    [
+        (True, ZoneDisclosure.PUBLIC, False, True),
+        (True, ZoneDisclosure.PARTNERS, False, False),
+        (True, ZoneDisclosure.PARTNERS, True, True),
+        (False, ZoneDisclosure.PUBLIC, False, False),
+        (False, ZoneDisclosure.PUBLIC, True, True),
+        (False, ZoneDisclosure.PARTNERS, False, False),
+        (False, ZoneDisclosure.PARTNERS, True, True),
+    ],
+)
+def test_a_restricted_zone_binds_only_parties_that_may_see_it(
+    authority: bool, disclosure: ZoneDisclosure, partner: bool, binds: bool
+) -> None:
+    """An authority's public zone binds everyone; any other binds agreement partners."""
+    result = run(
+        zones=[zone("z1", STRANGER, ZoneKind.RESTRICTED, disclosure=disclosure)],
+        agreements=[agreement(AgreementKind.DECONFLICTION, STRANGER)] if partner else [],
+        authorities=[STRANGER] if authority else [],
+    )
+    assert result.refused is binds
+    assert len(result.conflicts) == int(binds)
+
+
+def test_a_restricted_zone_cannot_be_private() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        zone("z1", STRANGER, ZoneKind.RESTRICTED, disclosure=ZoneDisclosure.PRIVATE)
+    assert refused.value.problems[0][0] == ("disclosure",)
+
+
+def test_an_authoritys_public_restricted_zone_refuses_a_stranger() -> None:
+    result = run(
+        zones=[zone("z1", STRANGER, ZoneKind.RESTRICTED, disclosure=ZoneDisclosure.PUBLIC)],
+        authorities=[STRANGER],
+    )
     assert result.refused
     assert [(c.kind, c.subject_type, c.subject_id, c.party_id) for c in result.conflicts] == [
         (ConflictKind.RESTRICTED_ZONE, "zone", "z1", STRANGER)

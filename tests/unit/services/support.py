@@ -49,7 +49,7 @@ def submitter(party_id: str) -> Caller:
 
 
 #: The deployment's operator, who registers parties (its own party need not exist).
-ROOT = admin("root")
+ROOT = caller("root", Role.OPERATOR)
 
 
 def circle(center: LatLng = HERE, radius_m: float = 300.0) -> Circle:
@@ -136,7 +136,7 @@ def unchanged(uow: FakeUnitOfWork) -> Iterator[None]:
 @dataclass
 class World:
     """Three registered parties: alpha (submits), bravo (alpha's partner once agreed) and
-    charlie (unrelated to both)."""
+    charlie (unrelated to both; an authority, whose restricted zones bind everyone)."""
 
     uow: FakeUnitOfWork
     ctx: ServiceContext
@@ -146,7 +146,10 @@ class World:
 
     @classmethod
     def build(cls, uow: FakeUnitOfWork, ctx: ServiceContext) -> World:
-        ids = [registry.create_party(uow, ctx, ROOT, n).id for n in ("Alpha", "Bravo", "Charlie")]
+        ids = [
+            registry.create_party(uow, ctx, ROOT, n, authority=n == "Charlie").id
+            for n in ("Alpha", "Bravo", "Charlie")
+        ]
         return cls(uow, ctx, *ids)
 
     def agree(

@@ -52,9 +52,15 @@ def _suggestion(w: World) -> tuple[str, str]:
     w.submit(w.bravo)  # Bravo's own flight where Alpha's plan is: something to clear
     w.submit(w.alpha)
     ops_of_alpha = [o for o in w.uow.store.operations.values() if o.party_id == w.alpha]
+    bravo = caller(w.bravo, Role.REVIEWER)
     for operation in ops_of_alpha:
-        found = w.uow.run(lambda tx, o=operation: tx.suggestions.of_version(o.id, o.current.number))
+        found = reviews.operation_suggestions(w.uow, bravo, operation.id)
         if found:
+            # Only what the reviewer proposes is the submitter's to accept.
+            [case] = w.uow.run(lambda tx, o=operation: tx.reviews.of_operation(o.id))
+            proposal = reviews.Proposal(suggestion_id=found[0].id)
+            request = reviews.DecisionCommand(Decision.REQUEST_MODIFICATION, "move", None, proposal)
+            reviews.decide(w.uow, w.ctx, bravo, case.id, request)
             return operation.id, found[0].id
     raise AssertionError("no suggestion to accept")
 
@@ -64,6 +70,10 @@ CALLS: dict[Action, tuple[str, Call]] = {
     Action.PARTY_CREATE: (
         "alpha",
         lambda w, who: registry.create_party(w.uow, w.ctx, who, "New party"),
+    ),
+    Action.PARTY_AUTHORITY: (
+        "alpha",
+        lambda w, who: registry.mark_authority(w.uow, w.ctx, who, w.bravo, True),
     ),
     Action.AGREEMENT_PROPOSE: (
         "alpha",

@@ -67,7 +67,6 @@ def _delete_zone(world: World) -> Prepared:
 
 
 ADMIN_ACTIONS: dict[str, Callable[[World], Prepared]] = {
-    "create_party": _create_party,
     "propose_agreement": _propose,
     "accept_agreement": _accept,
     "create_zone": _create_zone,
@@ -91,6 +90,22 @@ def test_each_registry_change_is_allowed_to_an_admin(world: World, action: str) 
     commits = world.uow.commits
     act(admin(world.alpha))
     assert world.uow.commits == commits + 1
+
+
+@pytest.mark.parametrize(
+    "roles", [*WITHOUT_ADMIN, (Role.ADMIN,)], ids=lambda roles: "+".join(roles) or "none"
+)
+def test_registering_a_party_is_the_operators_alone(world: World, roles: tuple[Role, ...]) -> None:
+    act = _create_party(world)
+    with unchanged(world.uow), pytest.raises(Forbidden, match="operator"):
+        act(caller(world.alpha, *roles))
+    act(caller("deployment", Role.OPERATOR))
+    assert [p.name for p in registry.list_parties(world.uow, admin(world.alpha), Page())] == [
+        "Alpha",
+        "Bravo",
+        "Charlie",
+        "Delta",
+    ]
 
 
 def test_reading_the_registry_needs_any_one_role(world: World) -> None:

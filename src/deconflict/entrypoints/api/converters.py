@@ -19,8 +19,15 @@ from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.heights import StatedVolume
 from deconflict.domain.model import Agreement, Party, Zone
 from deconflict.domain.notice import Notice
-from deconflict.domain.operation import Operation, OperationVersion
-from deconflict.domain.review import Conditions, Decision, Proposal, ReviewCase
+from deconflict.domain.operation import Flexibility, Operation, OperationVersion
+from deconflict.domain.review import (
+    Conditions,
+    Decision,
+    DecisionRecord,
+    ImposedConditions,
+    Proposal,
+    ReviewCase,
+)
 from deconflict.domain.subscription import Delivery, OutboxEvent, Subscription
 from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import (
@@ -412,7 +419,7 @@ def _review_to_api(r: RequiredReview) -> s.RequiredReviewPublic:
 def _notice_to_api(n: NoticeTarget) -> s.NoticePublic:
     return s.NoticePublic(
         party_id=n.party_id,
-        zone_id=n.zone_id,
+        zone_id=n.zone_id or None,  # "": a private zone, as its submitter sees it
         volume_index=n.volume_index,
         time_start=n.overlap.time.start,
         time_end=n.overlap.time.end,
@@ -457,12 +464,45 @@ def operation_to_api(
         conflicts=[conflict_to_api(c) for c in assessment.conflicts],
         required_reviews=[_review_to_api(r) for r in assessment.required_reviews],
         notices=[_notice_to_api(n) for n in assessment.notices],
+        flexibility=flexibility_to_api(op.flexibility),
+        conditions=[imposed_to_api(x) for x in current.conditions],
         versions=[_version_to_api(v, fmt) for v in op.versions] if history else None,
     )
 
 
+def flexibility_from_api(f: s.FlexibilitySchema | None) -> Flexibility | None:
+    if f is None:
+        return None
+    loc: Loc = ("body", "flexibility")
+    return _at(loc, lambda: Flexibility(f.earliest_start, f.latest_start, f.lowest_m, f.highest_m))
+
+
+def flexibility_to_api(f: Flexibility | None) -> s.FlexibilitySchema | None:
+    if f is None:
+        return None
+    return s.FlexibilitySchema(
+        earliest_start=f.earliest_start,
+        latest_start=f.latest_start,
+        lowest_m=f.lowest_m,
+        highest_m=f.highest_m,
+    )
+
+
+def imposed_to_api(x: ImposedConditions) -> s.ConditionsPublic:
+    c = x.conditions
+    return s.ConditionsPublic(
+        party_id=x.party_id,
+        text=c.text,
+        time_window=None
+        if c.time is None
+        else s.TimeWindowSchema(start=c.time.start, end=c.time.end),
+        altitude_lower_m=None if c.altitude is None else c.altitude.lower_m,
+        altitude_upper_m=None if c.altitude is None else c.altitude.upper_m,
+    )
+
+
 def party_to_api(p: Party) -> s.PartyPublic:
-    return s.PartyPublic(id=p.id, name=p.name, created_at=p.created_at)
+    return s.PartyPublic(id=p.id, name=p.name, authority=p.authority, created_at=p.created_at)
 
 
 def separation_from_api(sep: s.SeparationSchema | None) -> Separation | None:
@@ -475,7 +515,9 @@ def separation_to_api(sep: Separation) -> s.SeparationSchema:
     )
 
 
-def agreement_to_api(a: Agreement) -> s.AgreementPublic:
+def agreement_to_api(a: Agreement, viewer_party_id: str) -> s.AgreementPublic:
+    """The review chain is the proposer's own process: whole for it, as public labels,
+    rules and deadlines for the partner."""
     sep = a.separation
     return s.AgreementPublic(
         id=a.id,
@@ -484,7 +526,8 @@ def agreement_to_api(a: Agreement) -> s.AgreementPublic:
         partner_party_id=a.partner_party_id,
         state=a.state.value,
         separation=None if sep is None else separation_to_api(sep),
-        review_chain=chain_to_api(a.review_chain),
+        review_chain=_chain_public(a.review_chain, whole=viewer_party_id == a.proposer_party_id),
+        proposal_acceptance=a.proposal_acceptance.value,
         created_at=a.created_at,
     )
 
@@ -506,12 +549,14 @@ def zone_parts_from_api(
     return footprint, band, periods
 
 
-def zone_to_api(z: Zone) -> s.ZonePublic:
+def zone_to_api(z: Zone, viewer_party_id: str) -> s.ZonePublic:
+    """A zone the viewer may see: its name only for its owner or when public."""
     return s.ZonePublic(
         id=z.id,
         party_id=z.party_id,
         kind=z.kind.value,
-        name=z.name,
+        name=z.name if z.named_to(viewer_party_id) else None,
+        disclosure=z.disclosure.value,
         footprint=footprint_to_api(z.footprint),
         altitude_lower_m=z.altitude.lower_m,
         altitude_upper_m=z.altitude.upper_m,
@@ -526,7 +571,12 @@ def zone_to_api(z: Zone) -> s.ZonePublic:
 
 def _stage_from_api(st: s.StageSchema) -> Stage:
     return Stage(
-        st.name, tuple(st.roles), StageRule(st.rule), st.deadline_s, DeadlineAction(st.on_deadline)
+        st.name,
+        tuple(st.roles),
+        StageRule(st.rule),
+        st.deadline_s,
+        DeadlineAction(st.on_deadline),
+        st.public_label,
     )
 
 
@@ -549,14 +599,15 @@ def chain_from_api(c: s.ReviewChainSchema | None) -> ReviewChain | None:
     return _at(loc, lambda: ReviewChain(stages, rules))
 
 
-def chain_to_api(c: ReviewChain | None) -> s.ReviewChainSchema | None:
+def _chain_public(c: ReviewChain | None, *, whole: bool) -> s.ReviewChainPublic | None:
     if c is None:
         return None
-    return s.ReviewChainSchema(
+    return s.ReviewChainPublic(
         stages=[
-            s.StageSchema(
-                name=st.name,
-                roles=list(st.roles),
+            s.ChainStagePublic(
+                name=st.name if whole else None,
+                roles=list(st.roles) if whole else None,
+                public_label=st.public_label,
                 rule=st.rule.value,
                 deadline_s=st.deadline_s,
                 on_deadline=st.on_deadline.value,
@@ -599,7 +650,7 @@ def decision_from_api(d: s.DecisionCreate, ctx: ServiceContext) -> DecisionComma
         proposal = _at(
             (*loc,), lambda: Proposal(d.proposal.suggestion_id if d.proposal else None, volumes)
         )
-    return DecisionCommand(Decision(d.decision), d.comment, conditions, proposal)
+    return DecisionCommand(Decision(d.decision), d.comment, conditions, proposal, d.internal_note)
 
 
 def _conditions_to_api(c: Conditions | None) -> s.ConditionsSchema | None:
@@ -628,9 +679,54 @@ def _stage_name(case: ReviewCase, index: int) -> str:
     return case.chain.stages[index].name if index < len(case.chain.stages) else ""
 
 
+def _label(case: ReviewCase, index: int) -> str | None:
+    return case.chain.stages[index].public_label if index < len(case.chain.stages) else None
+
+
+def _decision_to_api(case: ReviewCase, d: DecisionRecord, whole: bool) -> s.DecisionPublic:
+    return s.DecisionPublic(
+        stage=d.stage_index if whole else None,
+        stage_name=_stage_name(case, d.stage_index) if whole else None,
+        stage_label=_label(case, d.stage_index),
+        role=d.role if whole else None,
+        subject=d.subject if whole else None,
+        internal_note=d.internal_note if whole else None,
+        party_id=d.party_id,
+        decision=None if d.decision is None else d.decision.value,
+        comment=d.comment,
+        conditions=_conditions_to_api(d.conditions),
+        proposal=_proposal_to_api(d.proposal),
+        decided_at=d.decided_at,
+        automatic=d.automatic,
+    )
+
+
+def _stages_to_api(case: ReviewCase, whole: bool) -> list[s.StagePublic]:
+    """Every stage for the reviewing party; for the submitter, the labelled ones only."""
+    return [
+        s.StagePublic(
+            index=i if whole else None,
+            name=st.name if whole else None,
+            public_label=st.public_label,
+            roles=list(st.roles) if whole else None,
+            rule=st.rule.value,
+            deadline_s=st.deadline_s,
+            on_deadline=st.on_deadline.value,
+        )
+        for i, st in enumerate(case.chain.stages)
+        if whole or st.public_label is not None
+    ]
+
+
 def review_to_api(view: CaseView, fmt: s.VolumeFormat) -> s.ReviewPublic:
+    """A case as its viewer may see it: whole for the reviewing party; for the submitter,
+    the outcome, decision times, comments, conditions and public stage labels, never
+    subjects, roles, stage names, internal notes or the reviewer's private zones."""
     case, operation = view.case, view.operation
+    whole = view.viewer_is_reviewer
     write = VOLUME_WRITERS[fmt]
+    version = operation.versions[case.version - 1]
+    hidden_zones = set() if whole else version.assessment.private_zone_ids()
     return s.ReviewPublic(
         id=case.id,
         operation_id=case.operation_id,
@@ -640,40 +736,21 @@ def review_to_api(view: CaseView, fmt: s.VolumeFormat) -> s.ReviewPublic:
         reviewer_party_id=case.reviewer_party_id,
         agreement_id=case.agreement_id,
         state=case.state.value,
-        zone_ids=list(case.zone_ids),
-        stages=[
-            s.StagePublic(
-                index=i,
-                name=st.name,
-                roles=list(st.roles),
-                rule=st.rule.value,
-                deadline_s=st.deadline_s,
-                on_deadline=st.on_deadline.value,
-            )
-            for i, st in enumerate(case.chain.stages)
-        ],
-        current_stage=case.stage_index if case.is_open else None,
-        waiting_roles=sorted(case.waiting_roles()),
+        zone_ids=[z for z in case.zone_ids if z not in hidden_zones],
+        stages=_stages_to_api(case, whole),
+        current_stage=case.stage_index if case.is_open and whole else None,
+        current_stage_label=case.stage.public_label if case.is_open else None,
+        waiting_roles=sorted(case.waiting_roles()) if whole else [],
         due_at=case.due_at,
         created_at=case.created_at,
         closed_at=case.closed_at,
+        # An escalation is the reviewing party's internal process: not the submitter's.
         decisions=[
-            s.DecisionPublic(
-                stage=d.stage_index,
-                stage_name=_stage_name(case, d.stage_index),
-                role=d.role,
-                subject=d.subject,
-                party_id=d.party_id,
-                decision=None if d.decision is None else d.decision.value,
-                comment=d.comment,
-                conditions=_conditions_to_api(d.conditions),
-                proposal=_proposal_to_api(d.proposal),
-                decided_at=d.decided_at,
-                automatic=d.automatic,
-            )
+            _decision_to_api(case, d, whole)
             for d in case.decisions
+            if whole or d.decision is not None
         ],
-        volumes=[write(v) for v in operation.versions[case.version - 1].volumes],
+        volumes=[write(v) for v in version.volumes],
         conflicts=[conflict_to_api(c) for c in view.assessment.conflicts],
         operation_names=view.operation_names,
     )
@@ -687,8 +764,13 @@ def suggestion_to_api(x: Suggestion, fmt: s.VolumeFormat) -> s.SuggestionPublic:
 
 
 def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
+    """The submitter's history: every version, each case as the submitter may see it. A
+    reviewing party's: the versions it reviewed, its own cases whole, no submitter's
+    subjects."""
     op = h.operation
     write = VOLUME_WRITERS[fmt]
+    owner = h.viewer_party_id == op.party_id
+    reviewed = {c.version for c in h.cases}
     return s.HistoryPublic(
         operation_id=op.id,
         name=op.name,
@@ -699,7 +781,7 @@ def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
                 version=v.number,
                 state=v.state.value,
                 submitted_at=v.submitted_at,
-                submitted_by=v.submitted_by,
+                submitted_by=v.submitted_by if owner else None,
                 volumes=[write(x) for x in v.volumes],
                 reviews=[
                     review_to_api(
@@ -717,6 +799,7 @@ def history_to_api(h: History, fmt: s.VolumeFormat) -> s.HistoryPublic:
                 ],
             )
             for v in op.versions
+            if owner or v.number in reviewed
         ],
     )
 
@@ -734,7 +817,7 @@ def notice_to_api(n: Notice, submitter_name: str, separation: Separation) -> s.N
         submitter_party_id=n.submitter_party_id,
         submitter_name=submitter_name,
         recipient_party_id=n.recipient_party_id,
-        zone_id=n.zone_id,
+        zone_id=n.zone_id or None,
         outline=outline if isinstance(outline, s.PolygonFootprint) else None,
         altitude_lower_m=None if n.altitude is None else n.altitude.lower_m,
         altitude_upper_m=None if n.altitude is None else n.altitude.upper_m,

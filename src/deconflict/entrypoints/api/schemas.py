@@ -225,11 +225,19 @@ class PartyCreate(Strict):
         max_length=50,
         description="Token subjects (client ids) of USSs acting for this party on /dss/v1",
     )
+    authority: bool = Field(
+        False, description="An aviation authority, say: its public restricted zones bind everyone"
+    )
+
+
+class AuthorityUpdate(Strict):
+    authority: bool
 
 
 class PartyPublic(BaseModel):
     id: str
     name: str
+    authority: bool
     created_at: datetime
 
 
@@ -250,6 +258,11 @@ class AgreementCreate(Strict):
         description="Coordination only: how the reviewing party reviews; unset: one stage "
         "in which any holder of the role `reviewer` decides",
     )
+    proposal_acceptance: Literal["approve", "review"] = Field(
+        "approve",
+        description="A new version that keeps to the reviewing party's own proposal: "
+        "approved by that party at once (approve), or reviewed again (review)",
+    )
 
 
 class AgreementPublic(BaseModel):
@@ -259,7 +272,11 @@ class AgreementPublic(BaseModel):
     partner_party_id: str
     state: str
     separation: SeparationSchema | None
-    review_chain: ReviewChainSchema | None
+    review_chain: ReviewChainPublic | None = Field(
+        description="Whole for the proposer (whose review process it is); for the partner, "
+        "each stage's public label, rule and deadline only"
+    )
+    proposal_acceptance: str
     created_at: datetime
 
 
@@ -278,13 +295,20 @@ class ZoneCreate(Strict):
     active_periods: list[TimeWindowSchema] = Field(
         default_factory=list, max_length=100, description="Empty: always active"
     )
+    disclosure: Literal["public", "partners", "private"] | None = Field(
+        None,
+        description="Who else sees it: public (everyone, all of it), partners (agreement "
+        "partners: shape and active windows, no name), private (nobody; a restricted zone "
+        "cannot be private). Unset: public for an authority's restricted zones, else partners",
+    )
 
 
 class ZonePublic(BaseModel):
     id: str
     party_id: str
     kind: str
-    name: str
+    name: str | None = Field(description="null for a partner's non-public zone")
+    disclosure: str
     footprint: Footprint
     altitude_lower_m: float
     altitude_upper_m: float
@@ -320,7 +344,7 @@ class RequiredReviewPublic(BaseModel):
 
 class NoticePublic(BaseModel):
     party_id: str
-    zone_id: str
+    zone_id: str | None = Field(description="null for the partner's private zone")
     volume_index: int
     time_start: datetime
     time_end: datetime
@@ -343,10 +367,21 @@ class CheckPublic(BaseModel):
     refused: bool
 
 
+class FlexibilitySchema(Strict):
+    """How far suggestions may move the plan; an unset bound: a shift of at most 6 h, a
+    band no higher than twice the planned ceiling."""
+
+    earliest_start: AwareDatetime | None = None
+    latest_start: AwareDatetime | None = None
+    lowest_m: AltitudeM | None = None
+    highest_m: AltitudeM | None = None
+
+
 class OperationCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     priority: Integer = Field(0, ge=0, le=100)
     volumes: VolumeList
+    flexibility: FlexibilitySchema | None = None
 
 
 class VersionPublic(BaseModel):
@@ -369,6 +404,10 @@ class OperationPublic(BaseModel):
     conflicts: list[ConflictPublic]
     required_reviews: list[RequiredReviewPublic]
     notices: list[NoticePublic]
+    flexibility: FlexibilitySchema | None
+    conditions: list[ConditionsPublic] = Field(
+        description="What the reviewers' approvals ask (state approved_with_conditions)"
+    )
     versions: list[VersionPublic] | None = Field(
         None, description="Earlier and current versions, when asked for with ?history=true"
     )
@@ -404,6 +443,13 @@ class StageSchema(Strict):
     )
     deadline_s: Number | None = Field(None, gt=0, le=90 * 86400)
     on_deadline: Literal["escalate", "approve", "reject"] = "escalate"
+    public_label: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="What the submitting party may read of this stage; without one it "
+        "learns nothing about the stage",
+    )
 
 
 class AutoApprovalSchema(Strict):
@@ -422,6 +468,30 @@ class ReviewChainSchema(Strict):
     auto_approval: list[AutoApprovalSchema] = Field(default_factory=list, max_length=20)
 
 
+class ChainStagePublic(BaseModel):
+    name: str | None = Field(description="null for the partner")
+    roles: list[str] | None = Field(description="null for the partner")
+    public_label: str | None
+    rule: str
+    deadline_s: float | None
+    on_deadline: str
+
+
+class ReviewChainPublic(BaseModel):
+    stages: list[ChainStagePublic]
+    auto_approval: list[AutoApprovalSchema]
+
+
+class ConditionsPublic(BaseModel):
+    """A condition of an approval, with the party that set it."""
+
+    party_id: str
+    text: str
+    time_window: TimeWindowSchema | None
+    altitude_lower_m: float | None
+    altitude_upper_m: float | None
+
+
 class ConditionsSchema(Strict):
     text: str = Field(min_length=1, max_length=4000)
     time_window: TimeWindowSchema | None = None
@@ -436,16 +506,28 @@ class ProposalSchema(Strict):
 
 class DecisionCreate(Strict):
     decision: Literal["approve", "approve_with_conditions", "request_modification", "reject"]
-    comment: str = Field("", max_length=4000)
+    comment: str = Field(
+        "",
+        max_length=4000,
+        description="To the submitter; required to reject or request a modification",
+    )
+    internal_note: str = Field(
+        "", max_length=4000, description="Seen only inside the reviewing party"
+    )
     conditions: ConditionsSchema | None = None
     proposal: ProposalSchema | None = None
 
 
 class DecisionPublic(BaseModel):
-    stage: int
-    stage_name: str
-    role: str
-    subject: str
+    """A decision: whole for the reviewing party; for the submitter only the outcome, its
+    time, comment, conditions, proposal and the stage's public label."""
+
+    stage: int | None = Field(description="null for the submitter")
+    stage_name: str | None = Field(description="null for the submitter")
+    stage_label: str | None = Field(description="The stage's public label, if it has one")
+    role: str | None = Field(description="null for the submitter")
+    subject: str | None = Field(description="null for the submitter")
+    internal_note: str | None = Field(description="null for the submitter")
     party_id: str
     decision: str | None = Field(description="null: the stage was escalated at its deadline")
     comment: str
@@ -456,9 +538,13 @@ class DecisionPublic(BaseModel):
 
 
 class StagePublic(BaseModel):
-    index: int
-    name: str
-    roles: list[str]
+    """A stage of the case's chain: whole for the reviewing party; the submitter sees only
+    stages with a public label, as that label, rule and deadline."""
+
+    index: int | None = Field(description="null for the submitter")
+    name: str | None = Field(description="null for the submitter")
+    public_label: str | None
+    roles: list[str] | None = Field(description="null for the submitter")
     rule: str
     deadline_s: float | None
     on_deadline: str
@@ -475,8 +561,13 @@ class ReviewPublic(BaseModel):
     state: str
     zone_ids: list[str]
     stages: list[StagePublic]
-    current_stage: int | None = Field(description="null once the case is closed")
-    waiting_roles: list[str]
+    current_stage: int | None = Field(
+        description="null once the case is closed, and always for the submitter"
+    )
+    current_stage_label: str | None = Field(
+        description="The current stage's public label, if it has one"
+    )
+    waiting_roles: list[str] = Field(description="Empty for the submitter")
     due_at: datetime | None
     created_at: datetime
     closed_at: datetime | None
@@ -502,7 +593,7 @@ class HistoryVersion(BaseModel):
     version: int
     state: str
     submitted_at: datetime
-    submitted_by: str
+    submitted_by: str | None = Field(description="null for a reviewing party")
     volumes: list[VolumeOut]
     reviews: list[ReviewPublic]
 
@@ -532,7 +623,7 @@ class NoticeRecord(BaseModel):
     submitter_party_id: str
     submitter_name: str
     recipient_party_id: str
-    zone_id: str
+    zone_id: str | None = Field(description="null, to the submitter, for a private zone")
     outline: PolygonFootprint | None
     altitude_lower_m: float | None
     altitude_upper_m: float | None

@@ -52,7 +52,12 @@ def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s
 
 
 def _command(body: s.OperationCreate, ctx: ServiceContext) -> ops.OperationCommand:
-    return ops.OperationCommand(body.name, body.priority, c.volumes_from_api(body.volumes, ctx))
+    return ops.OperationCommand(
+        body.name,
+        body.priority,
+        c.volumes_from_api(body.volumes, ctx),
+        c.flexibility_from_api(body.flexibility),
+    )
 
 
 def _submission_to_api(

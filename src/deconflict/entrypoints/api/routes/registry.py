@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
-from deconflict.domain.model import AgreementKind, Zone, ZoneKind
+from deconflict.domain.model import (
+    AgreementKind,
+    ProposalAcceptance,
+    Zone,
+    ZoneDisclosure,
+    ZoneKind,
+)
 from deconflict.services import audit as audit_log
 from deconflict.services import registry
 from deconflict.services.ports import UnitOfWork
@@ -22,11 +28,22 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/parties", status_code=status.HTTP_201_CREATED, tags=["parties"])
 def create_party(body: s.PartyCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.PartyPublic:
-    """Registers a party (admin)."""
+    """Registers a party (operator), optionally as an authority."""
     with located("body"):
         return c.party_to_api(
-            registry.create_party(uow, ctx, caller, body.name, body.f3548_subjects)
+            registry.create_party(
+                uow, ctx, caller, body.name, body.f3548_subjects, authority=body.authority
+            )
         )
+
+
+@router.put("/parties/{party_id}/authority", tags=["parties"])
+def mark_authority(
+    party_id: str, body: s.AuthorityUpdate, uow: UowDep, ctx: CtxDep, caller: CallerDep
+) -> s.PartyPublic:
+    """Marks a party as an authority, or no longer (operator). Its restricted zones with
+    the default disclosure follow (public for an authority, partners otherwise)."""
+    return c.party_to_api(registry.mark_authority(uow, ctx, caller, party_id, body.authority))
 
 
 @router.get("/parties", tags=["parties"])
@@ -46,9 +63,12 @@ def propose_agreement(
         partner_party_id=body.partner_party_id,
         separation=c.separation_from_api(body.separation),
         review_chain=c.chain_from_api(body.review_chain),
+        proposal_acceptance=ProposalAcceptance(body.proposal_acceptance),
     )
     with located("body"):
-        return c.agreement_to_api(registry.propose_agreement(uow, ctx, caller, command))
+        return c.agreement_to_api(
+            registry.propose_agreement(uow, ctx, caller, command), caller.party_id
+        )
 
 
 @router.post("/agreements/{agreement_id}/accept", tags=["agreements"])
@@ -56,18 +76,22 @@ def accept_agreement(
     agreement_id: str, uow: UowDep, ctx: CtxDep, caller: CallerDep
 ) -> s.AgreementPublic:
     """The partner's admin accepts a proposed agreement."""
-    return c.agreement_to_api(registry.accept_agreement(uow, ctx, caller, agreement_id))
+    return c.agreement_to_api(
+        registry.accept_agreement(uow, ctx, caller, agreement_id), caller.party_id
+    )
 
 
 @router.get("/agreements", tags=["agreements"])
 def list_agreements(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.AgreementPublic]:
     """The agreements the caller's party is part of."""
-    return [c.agreement_to_api(a) for a in registry.list_agreements(uow, caller, page)]
+    return [
+        c.agreement_to_api(a, caller.party_id) for a in registry.list_agreements(uow, caller, page)
+    ]
 
 
 @router.get("/agreements/{agreement_id}", tags=["agreements"])
 def get_agreement(agreement_id: str, uow: UowDep, caller: CallerDep) -> s.AgreementPublic:
-    return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id))
+    return c.agreement_to_api(registry.get_agreement(uow, caller, agreement_id), caller.party_id)
 
 
 @router.post(
@@ -78,24 +102,37 @@ def create_zone(
 ) -> JSONResponse:
     """Adds a zone of the caller's party (admin)."""
     footprint, band, periods = c.zone_parts_from_api(body, ctx)
-    command = registry.ZoneCreate(ZoneKind(body.kind), body.name, footprint, band, periods)
+    disclosure = None if body.disclosure is None else ZoneDisclosure(body.disclosure)
+    command = registry.ZoneCreate(
+        ZoneKind(body.kind), body.name, footprint, band, periods, disclosure
+    )
 
     def write(u: UnitOfWork) -> Zone:
         with located("body"):
             return registry.create_zone(u, ctx, caller, command)
 
-    return idempotent(uow, ctx, caller, key, write, Zone, c.zone_to_api, status.HTTP_201_CREATED)
+    return idempotent(
+        uow,
+        ctx,
+        caller,
+        key,
+        write,
+        Zone,
+        lambda zone: c.zone_to_api(zone, caller.party_id),
+        status.HTTP_201_CREATED,
+    )
 
 
 @router.get("/zones", tags=["zones"])
 def list_zones(uow: UowDep, caller: CallerDep, page: PageDep) -> list[s.ZonePublic]:
-    """Own zones, active partners' zones and every restricted zone."""
-    return [c.zone_to_api(z) for z in registry.list_zones(uow, caller, page)]
+    """Own zones, public zones, and active partners' `partners` zones (shape, band and
+    active windows, without name)."""
+    return [c.zone_to_api(z, caller.party_id) for z in registry.list_zones(uow, caller, page)]
 
 
 @router.get("/zones/{zone_id}", tags=["zones"])
 def get_zone(zone_id: str, uow: UowDep, caller: CallerDep) -> s.ZonePublic:
-    return c.zone_to_api(registry.get_zone(uow, caller, zone_id))
+    return c.zone_to_api(registry.get_zone(uow, caller, zone_id), caller.party_id)
 
 
 @router.delete("/zones/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["zones"])

@@ -174,9 +174,9 @@ function drawZones() {
     m.show("zones", zone.footprint, kind, {
       windows: zoneWindows(zone),
       testid: "zone",
-      name: zone.name,
-      label: zone.name,
-      tooltip: `${kind[0].toUpperCase()}${kind.slice(1)} zone “${zone.name}” — ${partyName(zone.party_id)}, ${Math.round(zone.altitude_lower_m)}–${Math.round(zone.altitude_upper_m)} m, ${when}`,
+      name: zone.name || "",
+      label: zone.name || "",
+      tooltip: `${kind[0].toUpperCase()}${kind.slice(1)} zone${zone.name ? ` “${zone.name}”` : ""} — ${partyName(zone.party_id)}, ${Math.round(zone.altitude_lower_m)}–${Math.round(zone.altitude_upper_m)} m, ${when}`,
     });
   }
 }

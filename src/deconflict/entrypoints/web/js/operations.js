@@ -8,7 +8,7 @@ import * as m from "./map.js";
 import { conflictFootprint } from "./overlap.js";
 import { describeConflict, partyName, state, zoneById } from "./state.js";
 
-const ON_MAP = new Set(["submitted", "in_review", "approved", "modification_requested", "activated"]);
+const ON_MAP = new Set(["submitted", "in_review", "approved", "approved_with_conditions", "modification_requested", "activated"]);
 const FINAL = new Set(["rejected", "withdrawn", "ended"]);
 
 let panel = null;
@@ -56,6 +56,7 @@ export function renderOperationList() {
         },
         h("span", { class: "item-title" }, op.name),
         badge(op.state),
+        conditionsLine(op, "operation-item-conditions"),
         h("span", { class: "item-meta" }, `v${op.version} · ${op.volumes.length ? fmtWindow(op.volumes[0].time_start, op.volumes[0].time_end) : ""}`),
         op.conflicts.length && ON_MAP.has(op.state) ? h("span", { class: "item-flag", title: "Has conflicts" }, `⚠ ${op.conflicts.length} conflict${op.conflicts.length > 1 ? "s" : ""}`) : null,
       ),
@@ -65,6 +66,22 @@ export function renderOperationList() {
     panel,
     h("h2", {}, "Operations"),
     ops.length ? h("ul", { class: "items", "data-testid": "operation-list" }, items) : h("p", { "data-testid": "operation-list-empty" }, "No operations yet."),
+  );
+}
+
+/** The conditions of an approval, where the state is shown: a pilot must not miss them. */
+function conditionsLine(op, testid) {
+  if (!op.conditions || !op.conditions.length) return null;
+  return h("span", { class: "item-conditions", "data-testid": testid }, `Conditions: ${op.conditions.map((c) => c.text).join("; ")}`);
+}
+
+function conditionsBlock(op) {
+  if (!op.conditions || !op.conditions.length) return null;
+  return h(
+    "div",
+    { class: "conditions", role: "note", "data-testid": "operation-conditions" },
+    h("h3", {}, "Approved on conditions — keep to them"),
+    h("ul", {}, op.conditions.map((c) => h("li", {}, `${partyName(c.party_id)}: ${c.text}${c.altitude_lower_m !== null ? ` (${fmtBand(c.altitude_lower_m, c.altitude_upper_m)})` : ""}${c.time_window ? ` (${fmtWindow(c.time_window.start, c.time_window.end)})` : ""}`))),
   );
 }
 
@@ -86,7 +103,7 @@ function historySection(history) {
             h(
               "div",
               { class: "case" },
-              h("p", {}, `Review by ${partyName(r.reviewer_party_id)}: `, badge(r.state)),
+              h("p", {}, `Review by ${partyName(r.reviewer_party_id)}: `, badge(r.state), r.current_stage_label ? h("span", { "data-testid": "history-stage-label" }, ` — now at “${r.current_stage_label}”`) : ""),
               r.decisions.length
                 ? h(
                     "ul",
@@ -95,11 +112,13 @@ function historySection(history) {
                       h(
                         "li",
                         { "data-testid": "history-decision", "data-decision": d.decision || "escalated" },
-                        `${fmtTime(d.decided_at)} · ${d.stage_name} (${roleLabel(d.role)}): `,
+                        // The submitter gets neither stage names nor roles: a public label at most.
+                        `${fmtTime(d.decided_at)} · ${d.stage_name ? `${d.stage_name} (${roleLabel(d.role)})` : d.stage_label || "review"}: `,
                         h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated at the deadline"),
                         d.automatic ? " (automatic)" : "",
                         d.comment ? ` — “${d.comment}”` : "",
                         d.conditions ? ` — conditions: “${d.conditions.text}”` : "",
+                        d.internal_note ? ` — internal: “${d.internal_note}”` : "",
                       ),
                     ),
                   )
@@ -151,6 +170,7 @@ export async function openOperation(id) {
     h("button", { type: "button", class: "link", "data-testid": "back-to-operations", onclick: () => back() }, "← All operations"),
     h("h2", {}, op.name),
     h("p", {}, badge(op.state, "operation-state"), ` version ${op.version} · priority ${op.priority}`),
+    conditionsBlock(op),
     h("ul", { class: "volumes" }, op.volumes.map((v) => h("li", {}, volumeText(v)))),
     op.conflicts.length
       ? [h("h3", {}, "Conflicts"), h("ul", { class: "conflicts", "data-testid": "operation-conflicts" }, op.conflicts.map((c) => h("li", { "data-kind": c.kind }, describeConflict(c))))]
@@ -204,7 +224,7 @@ async function suggestionsSection(op, request) {
     { class: "modification", "data-testid": "modification-request" },
     h("h3", {}, "Modification requested"),
     request ? h("p", {}, `${request.by}: `, h("q", { "data-testid": "modification-comment" }, request.comment || "(no comment)")) : null,
-    suggestions.length ? h("p", {}, "Alternatives that clear the conflicts (dashed on the map):") : h("p", {}, "No computed alternatives: change the plan and submit a new version."),
+    suggestions.length ? h("p", {}, "The reviewer's proposal (dashed on the map): accepting it keeps to what they asked.") : h("p", {}, "No proposal from the reviewer: change the plan and submit a new version."),
   );
   for (const s of suggestions) {
     const proposed = request && request.suggestionId === s.id;

@@ -69,6 +69,7 @@ export async function renderReviewList() {
 function routeDecisionError(loc) {
   const path = loc[0] === "body" ? loc.slice(1) : loc;
   if (path[0] === "comment") return "comment";
+  if (path[0] === "internal_note") return "internal_note";
   if (path[0] === "conditions") return "conditions";
   if (path[0] === "proposal") return "proposal";
   return null;
@@ -135,7 +136,7 @@ export async function openCase(id) {
             "ul",
             { class: "decisions", "data-testid": "review-decisions" },
             review.decisions.map((d) =>
-              h("li", {}, `${d.stage_name} (${roleLabel(d.role)}): `, h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated"), d.comment ? ` — “${d.comment}”` : "", d.conditions ? ` — conditions: “${d.conditions.text}”` : ""),
+              h("li", {}, `${d.stage_name} (${roleLabel(d.role)}): `, h("strong", {}, d.decision ? stateLabel(d.decision) : "escalated"), d.comment ? ` — “${d.comment}”` : "", d.conditions ? ` — conditions: “${d.conditions.text}”` : "", d.internal_note ? h("span", { class: "internal-note", "data-testid": "internal-note" }, ` — internal: “${d.internal_note}”`) : ""),
             ),
           ),
         ]
@@ -149,6 +150,7 @@ export async function openCase(id) {
 
 function decisionForm(review, suggestions, choose) {
   const comment = h("textarea", { rows: 3, maxlength: 4000 });
+  const note = h("textarea", { rows: 2, maxlength: 4000 });
   const conditions = h("textarea", { rows: 2, maxlength: 4000 });
   const radios = suggestions.map((s) =>
     h(
@@ -171,13 +173,14 @@ function decisionForm(review, suggestions, choose) {
     { class: "stack decision-form", "data-testid": "decision-form", novalidate: true },
     h("h3", {}, "Decision"),
     proposal,
-    field("Comment (the reason, for a rejection or a modification request)", comment, { key: "comment", testid: "decision-comment" }),
+    field("Comment to the submitter (the reason, for a rejection or a modification request)", comment, { key: "comment", testid: "decision-comment" }),
+    field("Internal note (seen only inside our party)", note, { key: "internal_note", testid: "decision-internal-note" }),
     field("Conditions (for an approval with conditions)", conditions, { key: "conditions", testid: "decision-conditions" }),
     formError("error-decision"),
   );
   const decide = async (decision, button) => {
     clearErrors(form);
-    const body = { decision, comment: comment.value };
+    const body = { decision, comment: comment.value, internal_note: note.value };
     if (decision === "approve_with_conditions") body.conditions = conditions.value.trim() ? { text: conditions.value } : null;
     if (decision === "request_modification") {
       const chosen = form.querySelector('input[name="suggestion"]:checked');

@@ -58,7 +58,9 @@ export function conflictTarget(conflict, names = {}) {
   if (w.type === "zone") {
     const zone = zoneById(w.id);
     const kind = KIND_LABEL[conflict.kind] || "Zone";
-    return zone ? `${kind} “${zone.name}” (${partyName(zone.party_id)})` : `${kind} ${w.id}`;
+    // A partner's zone has no name for us; a private one not even an id.
+    if (!zone) return w.id ? `${kind} ${w.id}` : `${kind} of ${partyName(w.party_id)} (not disclosed)`;
+    return zone.name ? `${kind} “${zone.name}” (${partyName(zone.party_id)})` : `${kind} of ${partyName(zone.party_id)}`;
   }
   if (!w.id) return "An operation of another party";
   const own = names[w.id] || (operationById(w.id) && operationById(w.id).name);
