@@ -175,12 +175,21 @@ def native(rsa_key: rsa.RSAPrivateKey) -> Callable[..., dict[str, str]]:
     return headers
 
 
-def party_for(client: TestClient, native: Callable[..., dict[str, str]], *subjects: str) -> str:
-    """Registers a party that the USS `subjects` act for; returns its id."""
+def party_for(
+    client: TestClient,
+    native: Callable[..., dict[str, str]],
+    *subjects: str,
+    authority: bool = False,
+) -> str:
+    """Registers a party (an authority, say) that the USS `subjects` act for; its id."""
     response = client.post(
         "/v1/parties",
-        json={"name": f"party-{uuid.uuid4().hex[:8]}", "f3548_subjects": list(subjects)},
-        headers=native("root", "admin"),
+        json={
+            "name": f"party-{uuid.uuid4().hex[:8]}",
+            "f3548_subjects": list(subjects),
+            "authority": authority,
+        },
+        headers=native("root", "operator"),
     )
     assert response.status_code == 201, response.text
     party_id: str = response.json()["id"]

@@ -215,7 +215,7 @@ def test_demo_reset_loads_the_scenario_afresh_for_today(env: Settings) -> None:
 
     assert result.exit_code == 0, result.output
     assert "Demo scenario loaded" in result.output
-    assert result.output.count("export ") == 5
+    assert result.output.count("export ") == 6
     container = bootstrap(env)
     fresh = find_demo(container.uow)
     container.close()

@@ -106,7 +106,7 @@ def test_an_approval_with_conditions_is_printed_with_them(container: Container, 
     reviewer, name = _case(container)
     token = container.issuer.mint(reviewer, ["reviewer"], 600)
     listed = runner.invoke(app, ["reviews", "--url", url, "--token", token])
-    case_id = next(line.split()[1] for line in listed.output.splitlines() if name in line)
+    case_id = next(line.split()[0] for line in listed.output.splitlines() if name in line)
     decided = runner.invoke(
         app,
         [
@@ -153,7 +153,7 @@ def test_check_against_a_server_says_only_that_a_private_zone_needs_review(
     token = container.issuer.mint(operator, ["observer"], 600)
     result = runner.invoke(app, ["check", str(plan), "--url", url, "--token", token])
     assert result.exit_code == 1, result.output
-    assert "review_zone" in result.output
+    assert "review zone" in result.output
     assert f"zone (not disclosed) of {reviewer}" in result.output
     assert f"Review required by: {reviewer}" in result.output
     assert "Range" not in result.output

@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from deconflict.adapters.egress import WebhookTargets
 from deconflict.adapters.webhooks import HttpWebhookSender
 from deconflict.bootstrap import Container
+from deconflict.config import Settings
 from deconflict.services import subscriptions
 from deconflict.services.dispatch import DispatchPolicy, dispatch_once
 from tests.disclosure import DISCLOSURE, VIEWERS
@@ -100,6 +102,12 @@ def _zone(lat: float, lng: float, kind: str, name: str, **extra: Any) -> Json:
         "altitude_upper_m": 1000,
         **extra,
     }
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, with webhooks allowed to reach the local receiver."""
+    return settings.model_copy(update={"webhook_allow_hosts": ["127.0.0.1"]})
 
 
 @pytest.fixture
@@ -218,7 +226,7 @@ def world(client: TestClient, container: Container, receiver: Receiver) -> World
     w.ids["notice"] = notice["id"]
     w.post(NEIGHBOUR, f"/v1/notices/{notice['id']}/ack", {"status": "concern", "comment": ACK}, 200)
 
-    sender = HttpWebhookSender(timeout_s=5)
+    sender = HttpWebhookSender(5, WebhookTargets(["127.0.0.1"]))
     while dispatch_once(container.uow, container.ctx, sender, "matrix", DispatchPolicy()):
         pass
     return w
@@ -272,7 +280,7 @@ STATUS = {
 
 #: Routes the matrix leaves to others: the audit log (its own per-party view and tests),
 #: and the event stream (read here from its source, the outbox).
-NOT_READ_HERE = {"/v1/audit", "/v1/events"}
+NOT_READ_HERE = {"/v1/audit", "/v1/events"}  # /v1/audit: its own test below
 
 
 def _everything(w: World, viewer: str) -> str:
@@ -482,3 +490,43 @@ def test_the_matrix_reads_every_read_endpoint_of_the_api(client: TestClient) -> 
     read.add("/v1/subscriptions/{subscription_id}/deliveries")
     read.add("/v1/subscriptions/{subscription_id}")
     assert {g for g in gets if g.startswith("/v1")} - NOT_READ_HERE == read
+
+
+def test_the_audit_view_shows_other_parties_people_only_as_their_party(world: World) -> None:
+    """`GET /v1/audit`: each party reads the events about it; its own people by subject,
+    everyone else's only as their party, and positions per object only."""
+    own_subjects = {
+        SUBMITTER: {SUBMITTER_SUBJECT},
+        OFFICIAL_ONE: set(OFFICIALS),
+        OFFICIAL_TWO: set(OFFICIALS),
+    }
+    everyone = {SUBMITTER_SUBJECT, *OFFICIALS}
+    for viewer in COLUMN:
+        response = world.client.get("/v1/audit?limit=500", headers=world.headers[viewer])
+        assert response.status_code == 200, response.text
+        events = response.json()
+        mine = own_subjects.get(viewer, set())
+        for hidden in everyone - mine:
+            assert hidden not in response.text, (viewer, hidden)
+        for event in events:
+            own = event["party_id"] == world.parties[_party_key(viewer)]
+            assert (event["subject"] is None) is not own, (viewer, event)
+            assert event["chain"] == f"{event['object_type']}:{event['object_id']}"
+        if viewer in (SUBMITTER, OFFICIAL_ONE):
+            assert any(e["subject"] in mine for e in events), viewer
+    submitter_view = world.client.get("/v1/audit?limit=500", headers=world.headers[SUBMITTER])
+    decisions = [e for e in submitter_view.json() if e["action"] == "review.decided"]
+    assert decisions, "the submitter reads the decisions on its operation"
+    assert {e["party_id"] for e in decisions} == {world.parties["partner"]}
+    assert all(e["subject"] is None and e["roles"] is None for e in decisions)
+
+
+def _party_key(viewer: str) -> str:
+    return {
+        SUBMITTER: "submitter",
+        OFFICIAL_ONE: "partner",
+        OFFICIAL_TWO: "partner",
+        NEIGHBOUR: "neighbour",
+        STRANGER: "stranger",
+        AUTHORITY: "authority",
+    }[viewer]

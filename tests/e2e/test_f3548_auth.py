@@ -184,7 +184,7 @@ def test_an_unknown_subject_is_403_and_a_subject_a_party_names_acts_for_it(
     assert "not a USS known" in message(
         strict_dss.put(f"{OIR}/{new_id()}", json=body, headers=token(me, SC)), 403
     )
-    admin = sign(rsa_key, "operator", "", party="bootstrap-admin", roles=["admin"])
+    admin = sign(rsa_key, "operator", "", party="bootstrap-admin", roles=["operator"])
     party = strict_dss.post(
         "/v1/parties",
         json={"name": f"USS {me}", "f3548_subjects": [me]},

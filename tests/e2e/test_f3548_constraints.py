@@ -127,10 +127,12 @@ def test_a_constraint_refuses_native_operations_as_a_restricted_zone(
     dss: TestClient, token: Token, native: Callable[..., dict[str, str]]
 ) -> None:
     lat, lng = place()
+    manager = uss()
+    party_for(dss, native, manager, authority=True)  # an authority's constraints bind all
     made = dss.put(
         f"{CR}/{new_id()}",
         json=constraint(volume(lat, lng, side=0.05)),
-        headers=token(uss(), CM),
+        headers=token(manager, CM),
     )
     assert made.status_code == 201, made.text
     party = party_for(dss, native)

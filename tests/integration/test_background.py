@@ -43,7 +43,7 @@ def test_only_the_lease_holder_does_the_background_work(
     assert one.tick() is True
     assert two.tick() is False, "the lease is held by the first process"
     registry.create_party(
-        first.uow, first.ctx, Caller("root", "root", frozenset({Role.ADMIN})), "x"
+        first.uow, first.ctx, Caller("root", "root", frozenset({Role.OPERATOR})), "x"
     )
     assert two.tick() is False
     assert audit.verify_chain(first.uow).unanchored > 0, "the second did not anchor"

@@ -23,7 +23,7 @@ from deconflict.services import registry
 DATA = Path(__file__).resolve().parents[1] / "data" / "interchange"
 DEM = Path(__file__).resolve().parents[2] / "data" / "terrain" / "veloria.tif"
 SAMPLE = (DATA / "ed269_heights.json").read_bytes()
-ROOT = Caller("root", "root", frozenset({Role.ADMIN}))
+ROOT = Caller("root", "root", frozenset({Role.OPERATOR}))
 W84, AMSL, AGL = AltitudeReference.W84, AltitudeReference.AMSL, AltitudeReference.AGL
 
 

@@ -65,7 +65,7 @@ class World:
 
     def __init__(self, c: Container, targets: WebhookTargets, url: str) -> None:
         self.c = dataclasses.replace(c, ctx=dataclasses.replace(c.ctx, webhook_targets=targets))
-        root = Caller("t", "t", frozenset({Role.ADMIN}))
+        root = Caller("t", "t", frozenset({Role.OPERATOR}))
         party = registry.create_party(c.uow, c.ctx, root, f"hooks-{uuid.uuid4().hex[:8]}")
         self.pilot = Caller("pilot", party.id, frozenset({Role.SUBMITTER}))
         self.center = LatLng(-30.0 + uuid.uuid4().int % 1000 / 100, 60.0)

@@ -48,7 +48,14 @@ from deconflict.domain.f3548 import (
     covers,
 )
 from deconflict.domain.geometry import FootprintLimits, check_footprint
-from deconflict.domain.model import Caller, OperationState, Party, Zone, ZoneKind
+from deconflict.domain.model import (
+    Caller,
+    OperationState,
+    Party,
+    Zone,
+    ZoneKind,
+    default_disclosure,
+)
 from deconflict.domain.operation import Operation, OperationVersion
 from deconflict.domain.subscription import EventType
 from deconflict.domain.volumes import TimeWindow, Volume4D
@@ -612,8 +619,17 @@ class ConstraintChange:
 
 
 def _zones(
-    ctx: ServiceContext, manager: Manager, constraint_id: str, extents: Sequence[Volume4D]
+    tx: Transaction,
+    ctx: ServiceContext,
+    manager: Manager,
+    constraint_id: str,
+    extents: Sequence[Volume4D],
 ) -> list[Zone]:
+    """The restricted zones holding a constraint: public, and so binding every party,
+    when the manager's party is an authority (as a native restricted zone would be);
+    else for its agreement partners only."""
+    owner = tx.parties.get(manager.party_id)
+    disclosure = default_disclosure(ZoneKind.RESTRICTED, owner is not None and owner.authority)
     return [
         Zone(
             id=ctx.new_id(),
@@ -624,6 +640,7 @@ def _zones(
             altitude=v.altitude,
             periods=(v.time,),
             created_at=ctx.clock(),
+            disclosure=disclosure,
         )
         for i, v in enumerate(extents)
     ]
@@ -660,7 +677,7 @@ def put_constraint(
                 raise StateConflict(f"{ovn!r} is not the current OVN of {constraint_id}")
             for zone_id in old.zone_ids:
                 tx.zones.delete(zone_id)
-        zones = _zones(ctx, manager, constraint_id, command.extents)
+        zones = _zones(tx, ctx, manager, constraint_id, command.extents)
         tx.zones.add_many(zones)
         constraint = ConstraintRef(
             id=constraint_id,
