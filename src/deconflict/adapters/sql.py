@@ -39,7 +39,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from deconflict.domain.assessment import OperationCandidate
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
-from deconflict.domain.errors import Unavailable
+from deconflict.domain.errors import Contended, Unavailable
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
     COUNTING_STATES,
@@ -1458,7 +1458,7 @@ class SqlUnitOfWork:
                         self.retry_budget_s,
                         error.orig,
                     )
-                    raise Unavailable(
+                    raise Contended(
                         "too much contention on the data this request changes; retry shortly"
                     ) from None
                 time.sleep(pause_s)

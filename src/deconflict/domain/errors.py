@@ -53,3 +53,8 @@ class Unavailable(DomainError):
     def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(message)
+
+
+class Contended(Unavailable):
+    """Unavailable because the data the work changes was changed by others each time it
+    ran, as often as the retry budget allowed."""

@@ -1,41 +1,41 @@
-"""A serialization failure the unit of work gave up retrying is the standard's 409 under
-/dss/v1, and stays a server error elsewhere."""
+"""A write that met simultaneous changes as often as it was retried is the standard's
+409 under /dss/v1, and stays what it is elsewhere (503 with Retry-After on /v1)."""
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
 from fastapi import FastAPI
-from sqlalchemy.exc import DBAPIError
-from starlette.requests import Request
+from fastapi.testclient import TestClient
 
+from deconflict.domain.errors import Contended, Unavailable
+from deconflict.entrypoints.api.errors import install_error_handlers
 from deconflict.entrypoints.api.f3548.errors import install_f3548_error_handlers
 
 
-class SerializationFailure(Exception):
-    sqlstate = "40001"
-
-
-def _request(path: str) -> Request:
-    return Request(
-        {"type": "http", "method": "PUT", "path": path, "headers": [], "query_string": b""}
-    )
-
-
-def _failure() -> DBAPIError:
-    return DBAPIError("UPDATE ...", {}, SerializationFailure("could not serialize access"))
-
-
-def test_an_exhausted_retry_is_409_under_dss_v1_and_a_server_error_elsewhere() -> None:
+def _app(error: Exception) -> TestClient:
     app = FastAPI()
+    install_error_handlers(app)
     install_f3548_error_handlers(app)
-    handler = app.exception_handlers[DBAPIError]
-    response = asyncio.run(handler(_request("/dss/v1/operational_intent_references/x"), _failure()))
-    assert response.status_code == 409
-    assert b"simultaneous" in response.body
-    with pytest.raises(DBAPIError):
-        asyncio.run(handler(_request("/v1/operations"), _failure()))
-    other = DBAPIError("SELECT 1", {}, ValueError("syntax"))
-    with pytest.raises(DBAPIError):
-        asyncio.run(handler(_request("/dss/v1/subscriptions/query"), other))
+
+    def fail() -> None:
+        raise error
+
+    app.add_api_route("/dss/v1/operational_intent_references/x", fail, methods=["PUT"])
+    app.add_api_route("/v1/operations", fail, methods=["PUT"])
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_an_exhausted_retry_is_409_under_dss_v1_and_503_on_the_native_api() -> None:
+    client = _app(Contended("too much contention"))
+    dss = client.put("/dss/v1/operational_intent_references/x")
+    assert dss.status_code == 409
+    assert "simultaneous" in dss.json()["message"]
+    native = client.put("/v1/operations")
+    assert native.status_code == 503
+    assert native.headers["Retry-After"] == "1"
+
+
+def test_a_database_out_of_resources_stays_503_under_dss_v1() -> None:
+    client = _app(Unavailable("the database is overloaded"))
+    dss = client.put("/dss/v1/operational_intent_references/x")
+    assert dss.status_code == 503
+    assert dss.json() == {"message": "the database is overloaded"}

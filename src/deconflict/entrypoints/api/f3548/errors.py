@@ -16,11 +16,13 @@ from starlette.responses import Response
 from deconflict.adapters.sql import _retryable
 from deconflict.adapters.tokens import InvalidToken
 from deconflict.domain.errors import (
+    Contended,
     Forbidden,
     IncomparableAltitudes,
     InvalidInput,
     NotFound,
     StateConflict,
+    Unavailable,
 )
 from deconflict.domain.f3548 import UssDown
 
@@ -50,6 +52,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
     (StateConflict, 409),
     (UssDown, 412),
+    (Unavailable, 503),
 ]
 
 
@@ -89,3 +92,16 @@ def install_f3548_error_handlers(app: FastAPI) -> None:
         raise exc
 
     app.exception_handlers[DBAPIError] = simultaneous
+    overloaded: Handler = app.exception_handlers[Unavailable]
+
+    async def contended(request: Request, exc: Contended) -> Response:
+        """Retries exhausted on simultaneous changes: the standard's 409 under /dss/v1; the
+        native 503 with Retry-After elsewhere."""
+        if request.url.path.startswith(PREFIX):
+            return dss_error(
+                409, "the change met simultaneous changes as often as it was retried: try again"
+            )
+        answer = overloaded(request, exc)
+        return answer if isinstance(answer, Response) else await answer
+
+    app.exception_handlers[Contended] = contended
