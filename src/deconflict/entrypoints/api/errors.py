@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.adapters.tokens import InvalidToken
@@ -26,6 +25,7 @@ from deconflict.services.operations import Refused
 
 from .converters import check_to_api
 from .f3548.errors import PREFIX as DSS_PREFIX
+from .methods import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -149,20 +149,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status_code, content=_body(str(exc.detail)), headers=headers
         )
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route serves at the request's path: a path is often served by
-    several routes (GET and POST /v1/zones), and the one that refused knows only its own."""
-    routes = request.app.router.routes
-    return ", ".join(
-        method
-        for method in _METHODS
-        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
-    )
-
-
-_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 UNREADABLE = "the body cannot be read: send JSON text (UTF-8) with content-type: application/json"

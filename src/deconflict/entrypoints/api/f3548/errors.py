@@ -26,6 +26,8 @@ from deconflict.domain.errors import (
 )
 from deconflict.domain.f3548 import UssDown
 
+from ..methods import allowed_methods
+
 PREFIX = "/dss/v1"
 
 Handler = Callable[[Request, Any], Awaitable[Response] | Response]
@@ -71,7 +73,12 @@ def install_f3548_error_handlers(app: FastAPI) -> None:
         async def handle(request: Request, exc: Any) -> Response:
             if request.url.path.startswith(PREFIX) or native is None:
                 code = exc.status_code if status is None else status
-                return dss_error(code, _message(exc))
+                response = dss_error(code, _message(exc))
+                if isinstance(exc, StarletteHTTPException):
+                    response.headers.update(exc.headers or {})
+                    if code == 405:
+                        response.headers["Allow"] = allowed_methods(request)
+                return response
             answer = native(request, exc)
             return answer if isinstance(answer, Response) else await answer
 
