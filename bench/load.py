@@ -67,7 +67,7 @@ def profile(database: str, submissions: int = 300) -> None:
 
 def _profile(url: str, data: Path, submissions: int) -> None:
     c = bootstrap(Settings(data_dir=data, database_url=url, audit_anchor_interval_s=0))
-    root = Caller("root", "root", frozenset({Role.ADMIN}))
+    root = Caller("root", "root", frozenset({Role.OPERATOR}))
     party = registry.create_party(c.uow, c.ctx, root, f"profile-{uuid.uuid4().hex[:6]}")
     pilot = Caller("pilot", party.id, frozenset({Role.SUBMITTER}))
     start = datetime.now(UTC) + timedelta(days=3)

@@ -131,8 +131,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # PostgreSQL's serializable isolation locks a whole table for every sequential scan, so
     # that any insert into it by another writer looks like a conflict. Index scans lock
     # only the index pages they read: every query here has an index, so the planner is
-    # told to use it even on a small table.
-    connect_args = {"options": "-c enable_seqscan=off"} if url.startswith("postgresql") else {}
+    # told to use it even on a small table. A scan that has no index then looks costly
+    # enough to be JIT-compiled (tens of milliseconds for a one-row table): JIT is off,
+    # it never pays for short transactions.
+    connect_args = (
+        {"options": "-c enable_seqscan=off -c jit=off"} if url.startswith("postgresql") else {}
+    )
     return create_engine(url, connect_args=connect_args, **kwargs)
 
 
