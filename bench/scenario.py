@@ -252,8 +252,7 @@ def seed(container: Container, size: int, progress: Progress | None = None) -> N
         batch = [next(ops) for _ in range(min(BATCH, size - done))]
 
         def add(tx: Transaction, batch: list[Operation] = batch) -> None:
-            for operation in batch:
-                tx.operations.add(operation)
+            tx.operations.add_many(batch)
 
         container.uow.run(add)
         done += len(batch)

@@ -257,6 +257,10 @@ class FakeOperations(_Repository):
         self._party_exists(operation.party_id)
         self._s.operations[operation.id] = copy.deepcopy(operation)
 
+    def add_many(self, operations: Sequence[Operation]) -> None:
+        for operation in operations:
+            self.add(operation)
+
     def get(self, operation_id: str) -> Operation | None:
         return copy.deepcopy(self._s.operations.get(operation_id))
 

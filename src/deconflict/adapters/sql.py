@@ -484,6 +484,10 @@ class SqlOperations:
         self._insert_versions(operation, operation.versions)
         self._index(operation, fresh=True)
 
+    def add_many(self, operations: Sequence[Operation]) -> None:
+        for operation in operations:
+            self.add(operation)
+
     def save(self, operation: Operation) -> None:
         stored = self._c.execute(
             select(func.max(t.operation_versions.c.number)).where(

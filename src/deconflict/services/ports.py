@@ -97,6 +97,10 @@ class ZoneRepository(Protocol):
 
 class OperationRepository(Protocol):
     def add(self, operation: Operation) -> None: ...
+    def add_many(self, operations: Sequence[Operation]) -> None:
+        """Adds many new operations at once (imports, benchmarks): as `add` for each."""
+        ...
+
     def get(self, operation_id: str) -> Operation | None: ...
     def save(self, operation: Operation) -> None:
         """Stores new versions and the current state of an operation already added."""
