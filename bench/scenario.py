@@ -35,9 +35,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from deconflict.adapters import tables as t
-from deconflict.adapters.cells import RESOLUTION
 from deconflict.adapters.projection import AeqdFrame, local_frame
-from deconflict.adapters.sql import CHUNK_S
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 from deconflict.domain.assessment import Assessment
@@ -57,6 +55,7 @@ from deconflict.services.ports import Transaction
 #: Bump whenever the generated content changes: it is part of every cache key.
 SCENARIO_VERSION = 2
 SEED = 20_310_303
+INDEX = "box"
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 DATABASE_URL_ENV = "DECONFLICT_BENCH_DATABASE_URL"
@@ -221,8 +220,9 @@ def background(count: int, seed: int) -> Iterator[Operation]:
 def cache_key(size: int) -> str:
     """What the content of a seeded database depends on. Not the schema revision: a
     cached database is brought up to date by the migrations when it is opened, as a
-    deployed one would be. Delete bench/.data/ (or the databases) to seed afresh."""
-    return f"n{size}_v{SCENARIO_VERSION}_r{RESOLUTION}_c{CHUNK_S}"
+    deployed one would be. Delete bench/.data/ (or the databases) to seed afresh.
+    `INDEX` names the kind of spatial index (migration 0009: the backend's own)."""
+    return f"n{size}_v{SCENARIO_VERSION}_{INDEX}"
 
 
 def backend() -> str:

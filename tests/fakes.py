@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.assessment import OperationCandidate, Relations
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.f3548 import (
@@ -53,6 +53,7 @@ from deconflict.domain.suggestions import Suggestion
 from deconflict.domain.volumes import Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    AirspaceRepository,
     AuditRepository,
     ClaimedDelivery,
     F3548Repository,
@@ -67,6 +68,7 @@ from deconflict.services.ports import (
     ReviewRepository,
     SubscriptionRepository,
     SuggestionRepository,
+    Surroundings,
     Transaction,
     UnitOfWork,
     ZoneRepository,
@@ -638,6 +640,36 @@ class FakeF3548(_Repository):
         self._s.f3548_reports.append(report)
 
 
+class FakeAirspace:
+    """Surroundings from the other fakes: relations read afresh, every candidate."""
+
+    def __init__(
+        self,
+        parties: PartyRepository,
+        agreements: AgreementRepository,
+        zones: ZoneRepository,
+        operations: OperationRepository,
+    ) -> None:
+        self._parties, self._agreements = parties, agreements
+        self._zones, self._operations = zones, operations
+
+    def around(
+        self, party_id: str, volumes: Sequence[Volume4D], default: Separation
+    ) -> Surroundings:
+        relations = Relations.of(
+            party_id,
+            self._agreements.active_of_party(party_id),
+            default,
+            self._parties.authorities(),
+        )
+        reach = relations.widest_separation()
+        return Surroundings(
+            relations,
+            self._zones.candidates(volumes, reach, list(relations.agreements)),
+            self._operations.candidates(volumes, reach, party_id),
+        )
+
+
 class FakeTransaction:
     """Implements services.ports.Transaction over one working copy of the store."""
 
@@ -646,6 +678,9 @@ class FakeTransaction:
         self.agreements: AgreementRepository = FakeAgreements(store, writable)
         self.zones: ZoneRepository = FakeZones(store, writable)
         self.operations: OperationRepository = FakeOperations(store, writable)
+        self.airspace: AirspaceRepository = FakeAirspace(
+            self.parties, self.agreements, self.zones, self.operations
+        )
         self.reviews: ReviewRepository = FakeReviews(store, writable)
         self.suggestions: SuggestionRepository = FakeSuggestions(store, writable)
         self.notices: NoticeRepository = FakeNotices(store, writable)
@@ -670,7 +705,12 @@ class FakeUnitOfWork:
         self.commits = 0
 
     def run(
-        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        write: bool = True,
+        serializable: bool = True,
+        snapshot: bool = True,
     ) -> T:
         self.runs.append(write)
         draft = copy.deepcopy(self.store)

@@ -45,7 +45,7 @@ def _assert_all_stored(load: Load, url: str, acknowledged: list[str]) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         ids = set(conn.execute(select(t.operations.c.id)).scalars())
-        indexed = set(conn.execute(select(t.operation_cells.c.operation_id).distinct()).scalars())
+        indexed = set(conn.execute(select(t.operation_volumes.c.operation_id).distinct()).scalars())
         chains = set(
             conn.execute(
                 select(t.audit_events.c.object_id).where(

@@ -59,11 +59,11 @@ def _content(zone: Zone) -> tuple[Any, ...]:
 
 
 def _stored(c: Container) -> tuple[int, int, int, datetime | None]:
-    """Row counts of zones, zone cells and audit events, and the last audit event's time."""
+    """Row counts of zones, zone index rows and audit events, and the last audit event's time."""
     with c.uow.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(t.zones)).scalar_one(),
-            conn.execute(select(func.count()).select_from(t.zone_cells)).scalar_one(),
+            conn.execute(select(func.count()).select_from(t.zone_volumes)).scalar_one(),
             conn.execute(select(func.count()).select_from(t.audit_events)).scalar_one(),
             conn.execute(select(func.max(t.audit_events.c.at))).scalar_one(),
         )

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from deconflict.adapters.projection import local_frame
-from deconflict.bootstrap import Container
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
 from deconflict.domain.assessment import Assessment, Relations, assess
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.model import (
@@ -143,7 +144,7 @@ def test_zone_candidates_find_near_zones_and_forget_deleted_ones(container: Cont
         T0,
     )
     container.uow.run(lambda tx: (tx.zones.add(near), tx.zones.add(far)))
-    query = [_volume(-20.012, 170, radius_m=100)]
+    query = [_volume(-20.0095, 170, radius_m=100)]  # 1,057 m from the centre: overlaps
 
     def found(party_ids: list[str]) -> set[str]:
         zones = container.uow.run(
@@ -177,11 +178,11 @@ def test_operation_candidates_skip_own_and_withdrawn_operations(container: Conta
 
 
 def test_a_long_operation_is_found_by_a_query_near_its_end(container: Container) -> None:
-    """Windows longer than one index chunk (4 h) must still be found late in the window."""
+    """A long window is found late in the window, across the antimeridian too."""
     mine, theirs = _party(container), _party(container)
-    long_op = _operation(theirs, _volume(50, 179.99, start_h=0, hours=20))
+    long_op = _operation(theirs, _volume(50, 179.999, start_h=0, hours=20))
     container.uow.run(lambda tx: tx.operations.add(long_op))
-    late = [_volume(50, -179.995, start_h=19, hours=0.5)]
+    late = [_volume(50, -179.999, start_h=19, hours=0.5)]  # 143 m away, across 180
     ops = container.uow.run(
         lambda tx: tx.operations.candidates(late, Separation(), mine.id), write=False
     )
@@ -259,3 +260,55 @@ def test_listing_pages_and_filters_in_the_query(container: Container) -> None:
         lambda tx: tx.operations.of_party(party.id, Page(), OperationState.WITHDRAWN), write=False
     )
     assert [o.id for o in withdrawn] == [ops[0].id]
+
+
+def test_a_process_sees_an_agreement_or_authority_made_by_another_at_once(
+    container: Container, settings: Settings
+) -> None:
+    """Relations are kept per process between checks, and read again as soon as another
+    process changes them: the statement that finds candidates reports the generation."""
+    other_process = bootstrap(settings)
+    try:
+        mine, theirs = _party(container), _party(container)
+        zone = Zone(
+            str(uuid.uuid4()),
+            theirs.id,
+            ZoneKind.NOTIFY,
+            "theirs",
+            Circle(LatLng(12, 34), 1000),
+            AltitudeBand(0, 100),
+            (),
+            T0,
+        )
+        container.uow.run(lambda tx: tx.zones.add(zone))
+        plan = [_volume(12, 34)]
+
+        def seen() -> tuple[set[str], set[str], frozenset[str]]:
+            around = container.uow.run(
+                lambda tx: tx.airspace.around(mine.id, plan, Separation()),
+                write=False,
+                snapshot=False,
+            )
+            return (
+                set(around.relations.agreements),
+                {z.id for z in around.zones},
+                (around.relations.authorities),
+            )
+
+        assert seen() == (set(), set(), frozenset())  # now cached in this process
+        agreement = Agreement(
+            str(uuid.uuid4()),
+            AgreementKind.DECONFLICTION,
+            mine.id,
+            theirs.id,
+            AgreementState.ACTIVE,
+            None,
+            T0,
+        )
+        other_process.uow.run(lambda tx: tx.agreements.add(agreement))
+        assert seen() == ({theirs.id}, {zone.id}, frozenset())
+        theirs_now = Party(theirs.id, theirs.name, T0, authority=True)
+        other_process.uow.run(lambda tx: tx.parties.save(theirs_now))
+        assert seen()[2] == frozenset({theirs.id})
+    finally:
+        other_process.uow.engine.dispose()

@@ -5,7 +5,8 @@ This is the storage format, not the API: it may change only with a migration.
 
 from __future__ import annotations
 
-from datetime import datetime
+import struct
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deconflict.domain.assessment import (
@@ -325,3 +326,88 @@ def imposed_from_json(doc: list[Json] | None) -> tuple[ImposedConditions, ...]:
         assert conditions is not None
         found.append(ImposedConditions(x["party_id"], conditions))
     return tuple(found)
+
+
+# ---- The index's compact copy of a volume --------------------------------------------
+#
+# Candidate rows carry their volume in this form, so that a check decodes a few dozen
+# bytes per candidate instead of a JSON document. It keeps what the exact test reads
+# (footprint, band and datum, window to the microsecond), not the stated limits of a
+# converted band, which only exports use (they read the operation's versions).
+
+_HEAD = struct.Struct("<BBqqdd")  # kind, datum, start_us, end_us, lower_m, upper_m
+_CIRCLE = struct.Struct("<ddd")  # lat, lng, radius_m
+_COUNT = struct.Struct("<H")
+_REFERENCES = tuple(AltitudeReference)
+_REFERENCE_INDEX = {r: i for i, r in enumerate(_REFERENCES)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def _micros(dt: datetime) -> int:
+    return (dt - _EPOCH) // _US
+
+
+def _ring_bytes(ring: tuple[LatLng, ...]) -> bytes:
+    coordinates = [c for p in ring for c in (p.lat, p.lng)]
+    return _COUNT.pack(len(ring)) + struct.pack(f"<{len(coordinates)}d", *coordinates)
+
+
+def volume_to_bytes(volume: Volume4D) -> bytes:
+    fp, band = volume.footprint, volume.altitude
+    head = _HEAD.pack(
+        0 if isinstance(fp, Circle) else 1,
+        _REFERENCE_INDEX[band.reference],
+        _micros(volume.time.start),
+        _micros(volume.time.end),
+        band.lower_m,
+        band.upper_m,
+    )
+    if isinstance(fp, Circle):
+        return head + _CIRCLE.pack(fp.center.lat, fp.center.lng, fp.radius_m)
+    rings = (fp.exterior, *fp.holes)
+    return head + _COUNT.pack(len(rings)) + b"".join(_ring_bytes(r) for r in rings)
+
+
+def _ring_from(data: bytes, offset: int) -> tuple[tuple[LatLng, ...], int]:
+    (n,) = _COUNT.unpack_from(data, offset)
+    offset += _COUNT.size
+    values = struct.unpack_from(f"<{2 * n}d", data, offset)
+    points = tuple(LatLng(values[i], values[i + 1]) for i in range(0, 2 * n, 2))
+    return points, offset + 16 * n
+
+
+_DECODED: dict[bytes, Volume4D] = {}
+#: Decoded volumes kept per process (a few hundred bytes each): a hot area's candidates
+#: are decoded once, not at every check.
+DECODED_MAX = 100_000
+
+
+def volume_from_bytes(data: bytes) -> Volume4D:
+    """The volume `volume_to_bytes` encoded (memoised: volumes are immutable values)."""
+    hit = _DECODED.get(data)
+    if hit is not None:
+        return hit
+    kind, reference, start_us, end_us, lower_m, upper_m = _HEAD.unpack_from(data)
+    offset = _HEAD.size
+    footprint: Footprint
+    if kind == 0:
+        lat, lng, radius_m = _CIRCLE.unpack_from(data, offset)
+        footprint = Circle(LatLng(lat, lng), radius_m)
+    else:
+        (count,) = _COUNT.unpack_from(data, offset)
+        offset += _COUNT.size
+        rings = []
+        for _ in range(count):
+            ring, offset = _ring_from(data, offset)
+            rings.append(ring)
+        footprint = Polygon(rings[0], tuple(rings[1:]))
+    volume = Volume4D(
+        footprint,
+        AltitudeBand(lower_m, upper_m, _REFERENCES[reference]),
+        TimeWindow(_EPOCH + start_us * _US, _EPOCH + end_us * _US),
+    )
+    if len(_DECODED) >= DECODED_MAX:
+        _DECODED.clear()
+    _DECODED[bytes(data)] = volume
+    return volume

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,13 +35,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.assessment import OperationCandidate, Relations
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head, chained
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import Contended, Unavailable
 from deconflict.domain.geometry import FrameFactory
 from deconflict.domain.model import (
-    COUNTING_STATES,
     Agreement,
     AgreementKind,
     AgreementState,
@@ -68,6 +66,7 @@ from deconflict.domain.suggestions import Suggestion, SuggestionKind
 from deconflict.domain.volumes import Polygon, Volume4D
 from deconflict.services.ports import (
     AgreementRepository,
+    AirspaceRepository,
     AuditRepository,
     ClaimedDelivery,
     F3548Repository,
@@ -82,19 +81,17 @@ from deconflict.services.ports import (
     ReviewRepository,
     SubscriptionRepository,
     SuggestionRepository,
+    Surroundings,
     Transaction,
     ZoneRepository,
 )
 
-from . import codec
+from . import codec, spatial
 from . import tables as t
-from .cells import cover, cover_many
 from .sql_f3548 import SqlF3548
 
 T = TypeVar("T")
 
-#: Longest stretch of time one operation_cells row covers (see tables.operation_cells).
-CHUNK_S = 4 * 3600
 # serialization_failure, deadlock_detected, and unique_violation: a concurrent insert of the
 # same key; a retry re-reads, and the service then refuses it cleanly (e.g. a second decision).
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
@@ -140,14 +137,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, connect_args=connect_args, **kwargs)
 
 
-def _epoch_floor(dt: datetime) -> int:
-    return math.floor(dt.timestamp())
-
-
-def _epoch_ceil(dt: datetime) -> int:
-    return math.ceil(dt.timestamp())
-
-
 class SqlParties:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
@@ -162,11 +151,14 @@ class SqlParties:
                 id=party.id, name=party.name, created_at=party.created_at, authority=party.authority
             )
         )
+        if party.authority:
+            _bump_relations(self._c)
 
     def save(self, party: Party) -> None:
         self._c.execute(
             update(t.parties).where(t.parties.c.id == party.id).values(authority=party.authority)
         )
+        _bump_relations(self._c)
 
     def authorities(self) -> frozenset[str]:
         rows = self._c.execute(select(t.parties.c.id).where(t.parties.c.authority.is_(True)))
@@ -228,6 +220,7 @@ class SqlAgreements:
 
     def add(self, agreement: Agreement) -> None:
         self._c.execute(insert(t.agreements).values(id=agreement.id, **self._values(agreement)))
+        _bump_relations(self._c)
 
     def save(self, agreement: Agreement) -> None:
         self._c.execute(
@@ -235,6 +228,7 @@ class SqlAgreements:
             .where(t.agreements.c.id == agreement.id)
             .values(**self._values(agreement))
         )
+        _bump_relations(self._c)
 
     def get(self, agreement_id: str) -> Agreement | None:
         row = self._c.execute(select(t.agreements).where(t.agreements.c.id == agreement_id)).first()
@@ -303,26 +297,19 @@ class SqlZones:
         }
 
     def _index(self, zones: Sequence[Zone]) -> None:
-        """Inserts the zone_cells rows of `zones`. Straight through the driver: a zone has
-        a dozen cells or more, and SQLAlchemy's per-row parameter handling would cost a
-        bulk import more than the inserts themselves."""
-        rows: list[tuple[str, int, str, str, int, int]] = []
-        covers = cover_many([z.footprint for z in zones], 0.0, self._frames)
-        for zone, cells in zip(zones, covers, strict=True):
-            volumes = zone.volumes()
-            t_start = min(_epoch_floor(v.time.start) for v in volumes)
-            t_end = max(_epoch_ceil(v.time.end) for v in volumes)
-            kind = zone.kind.value
-            rows.extend((zone.id, cell, zone.party_id, kind, t_start, t_end) for cell in cells)
-        if not rows:
-            return
-        mark = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
-        columns = ("zone_id", "cell", "party_id", "kind", "t_start_s", "t_end_s")
-        self._c.exec_driver_sql(
-            f"INSERT INTO {t.zone_cells.name} ({', '.join(columns)}) "  # noqa: S608 (constants)
-            f"VALUES ({', '.join([mark] * len(columns))})",
-            rows,
-        )
+        """Inserts the zone_volumes rows of `zones`: one per active period."""
+        rows = [
+            {
+                "zone_id": zone.id,
+                "party_id": zone.party_id,
+                "kind": zone.kind.value,
+                **_extent_values(volume),
+            }
+            for zone in zones
+            for volume in zone.volumes()
+        ]
+        if rows:
+            self._c.execute(insert(t.zone_volumes), rows)
 
     def add(self, zone: Zone) -> None:
         self.add_many([zone])
@@ -359,7 +346,7 @@ class SqlZones:
         ids = [zone.id for zone in zones]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            self._c.execute(delete(t.zone_cells).where(t.zone_cells.c.zone_id.in_(chunk)))
+            self._c.execute(delete(t.zone_volumes).where(t.zone_volumes.c.zone_id.in_(chunk)))
         self._index(zones)
 
     def of_party(self, party_id: str) -> list[Zone]:
@@ -374,7 +361,7 @@ class SqlZones:
         return None if row is None else self._zone(row)
 
     def delete(self, zone_id: str) -> None:
-        self._c.execute(delete(t.zone_cells).where(t.zone_cells.c.zone_id == zone_id))
+        self._c.execute(delete(t.zone_volumes).where(t.zone_volumes.c.zone_id == zone_id))
         self._c.execute(delete(t.zones).where(t.zones.c.id == zone_id))
 
     def visible_to(self, party_id: str, partner_ids: Sequence[str], page: Page) -> list[Zone]:
@@ -400,20 +387,16 @@ class SqlZones:
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, party_ids: Sequence[str]
     ) -> list[Zone]:
-        zc = t.zone_cells.c
-        near = or_(
-            *(
-                and_(
-                    zc.cell.in_(cover(v.footprint, reach.horizontal_m, self._frames)),
-                    zc.t_start_s < _epoch_ceil(v.time.end) + math.ceil(reach.time_s),
-                    zc.t_end_s > _epoch_floor(v.time.start) - math.ceil(reach.time_s),
-                )
-                for v in volumes
+        return self.by_ids(
+            spatial.zone_ids(
+                self._c, volumes, reach, ZoneKind.RESTRICTED.value, sorted(set(party_ids))
             )
         )
-        whose = or_(zc.kind == ZoneKind.RESTRICTED.value, zc.party_id.in_(list(party_ids)))
-        ids = select(zc.zone_id).where(near, whose).distinct()
-        rows = self._c.execute(select(t.zones).where(t.zones.c.id.in_(ids)))
+
+    def by_ids(self, ids: Sequence[str]) -> list[Zone]:
+        if not ids:
+            return []
+        rows = self._c.execute(select(t.zones).where(t.zones.c.id.in_(list(ids))))
         return [self._zone(r) for r in rows]
 
 
@@ -423,70 +406,81 @@ class SqlOperations:
         self._frames = frames
 
     def _index(self, operation: Operation, fresh: bool = False) -> None:
-        """Replaces the operation's cell rows with those of its current version, if it
+        """Replaces the operation's index rows with those of its current version, if it
         counts (`fresh`: a new operation, with no rows to replace)."""
         if not fresh:
             self._c.execute(
-                delete(t.operation_cells).where(t.operation_cells.c.operation_id == operation.id)
-            )
-        if not operation.counts:
-            return
-        rows: list[dict[str, Any]] = []
-        for index, volume in enumerate(operation.current.volumes):
-            cells = cover(volume.footprint, 0.0, self._frames)
-            start, end = _epoch_floor(volume.time.start), _epoch_ceil(volume.time.end)
-            for chunk_start in range(start, end, CHUNK_S):
-                chunk_end = min(chunk_start + CHUNK_S, end)
-                rows.extend(
-                    {
-                        "operation_id": operation.id,
-                        "volume_index": index,
-                        "cell": cell,
-                        "t_start_s": chunk_start,
-                        "party_id": operation.party_id,
-                        "t_end_s": chunk_end,
-                    }
-                    for cell in cells
+                delete(t.operation_volumes).where(
+                    t.operation_volumes.c.operation_id == operation.id
                 )
-        self._c.execute(insert(t.operation_cells), rows)
+            )
+        rows = self._index_rows(operation)
+        if rows:
+            self._c.execute(insert(t.operation_volumes), rows)
 
-    def _insert_versions(self, operation: Operation, versions: Iterable[OperationVersion]) -> None:
-        rows = [
+    @staticmethod
+    def _index_rows(operation: Operation) -> list[dict[str, Any]]:
+        if not operation.counts:
+            return []
+        return [
             {
                 "operation_id": operation.id,
-                "number": v.number,
-                "state": v.state.value,
-                "volumes": [codec.volume_to_json(x) for x in v.volumes],
-                "assessment": codec.assessment_to_json(v.assessment),
-                "submitted_at": v.submitted_at,
-                "submitted_by": v.submitted_by,
-                "conditions": codec.imposed_to_json(v.conditions),
+                "volume_index": index,
+                "party_id": operation.party_id,
+                "volume": codec.volume_to_bytes(volume),
+                **_extent_values(volume),
             }
-            for v in versions
+            for index, volume in enumerate(operation.current.volumes)
         ]
+
+    @staticmethod
+    def _version_values(operation: Operation, v: OperationVersion) -> dict[str, Any]:
+        return {
+            "operation_id": operation.id,
+            "number": v.number,
+            "state": v.state.value,
+            "volumes": [codec.volume_to_json(x) for x in v.volumes],
+            "assessment": codec.assessment_to_json(v.assessment),
+            "submitted_at": v.submitted_at,
+            "submitted_by": v.submitted_by,
+            "conditions": codec.imposed_to_json(v.conditions),
+        }
+
+    def _insert_versions(self, operation: Operation, versions: Iterable[OperationVersion]) -> None:
+        rows = [self._version_values(operation, v) for v in versions]
         if rows:
             self._c.execute(insert(t.operation_versions), rows)
 
     def add(self, operation: Operation) -> None:
-        self._c.execute(
-            insert(t.operations).values(
-                id=operation.id,
-                party_id=operation.party_id,
-                name=operation.name,
-                priority=operation.priority,
-                state=operation.state.value,
-                current_version=operation.current.number,
-                created_at=operation.created_at,
-                updated_at=operation.current.submitted_at,
-                flexibility=codec.flexibility_to_json(operation.flexibility),
-            )
-        )
-        self._insert_versions(operation, operation.versions)
-        self._index(operation, fresh=True)
+        self.add_many([operation])
 
     def add_many(self, operations: Sequence[Operation]) -> None:
-        for operation in operations:
-            self.add(operation)
+        if not operations:
+            return
+        self._c.execute(
+            insert(t.operations),
+            [
+                {
+                    "id": o.id,
+                    "party_id": o.party_id,
+                    "name": o.name,
+                    "priority": o.priority,
+                    "state": o.state.value,
+                    "current_version": o.current.number,
+                    "created_at": o.created_at,
+                    "updated_at": o.current.submitted_at,
+                    "flexibility": codec.flexibility_to_json(o.flexibility),
+                }
+                for o in operations
+            ],
+        )
+        self._c.execute(
+            insert(t.operation_versions),
+            [self._version_values(o, v) for o in operations for v in o.versions],
+        )
+        rows = [row for o in operations for row in self._index_rows(o)]
+        if rows:
+            self._c.execute(insert(t.operation_volumes), rows)
 
     def save(self, operation: Operation) -> None:
         stored = self._c.execute(
@@ -570,43 +564,112 @@ class SqlOperations:
         query = query.order_by(o.created_at.desc(), o.id).limit(page.limit).offset(page.offset)
         return self._load(self._c.execute(query).all())
 
-    def _candidates_where(self, ids: Any, exclude_party_id: str) -> list[OperationCandidate]:
-        o, v = t.operations.c, t.operation_versions.c
-        query = (
-            select(o.id, o.party_id, v.volumes)
-            .join(t.operation_versions, and_(v.operation_id == o.id, v.number == o.current_version))
-            .where(o.party_id != exclude_party_id, o.state.in_([s.value for s in COUNTING_STATES]))
-        )
-        if ids is not None:
-            query = query.where(o.id.in_(ids))
-        return [
-            OperationCandidate(
-                row.id, row.party_id, tuple(codec.volume_from_json(x) for x in row.volumes)
-            )
-            for row in self._c.execute(query)
-        ]
-
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
     ) -> list[OperationCandidate]:
-        oc = t.operation_cells.c
-        pad_s = math.ceil(reach.time_s)
-        near = or_(
-            *(
-                and_(
-                    oc.cell.in_(cover(v.footprint, reach.horizontal_m, self._frames)),
-                    oc.t_start_s >= _epoch_floor(v.time.start) - pad_s - CHUNK_S,
-                    oc.t_start_s < _epoch_ceil(v.time.end) + pad_s,
-                    oc.t_end_s > _epoch_floor(v.time.start) - pad_s,
-                )
-                for v in volumes
-            )
-        )
-        ids = select(oc.operation_id).where(near, oc.party_id != exclude_party_id).distinct()
-        return self._candidates_where(ids, exclude_party_id)
+        return _grouped(spatial.operation_rows(self._c, volumes, reach, exclude_party_id))
 
     def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
-        return self._candidates_where(None, exclude_party_id)
+        v = t.operation_volumes.c
+        rows = self._c.execute(
+            select(v.operation_id, v.party_id, v.volume)
+            .where(v.party_id != exclude_party_id)
+            .order_by(v.operation_id, v.volume_index)
+        )
+        return _grouped([tuple(r) for r in rows])
+
+
+class RelationsCache:
+    """Each party's relations as last read, with the generation they were read at.
+
+    Per process, shared by its threads (dict operations are atomic). An entry is used
+    only when the statement that finds the candidates reports the same generation, so a
+    change of agreements or authorities committed by any process is seen at once."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, list[Agreement], frozenset[str]]] = {}
+
+    def get(self, party_id: str) -> tuple[int, list[Agreement], frozenset[str]] | None:
+        return self._entries.get(party_id)
+
+    def put(
+        self,
+        party_id: str,
+        generation: int,
+        agreements: list[Agreement],
+        authorities: frozenset[str],
+    ) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[party_id] = (generation, agreements, authorities)
+
+
+def _bump_relations(conn: Connection) -> None:
+    """Agreements or authorities change: every process reads relations again."""
+    g = t.relations_generation.c
+    conn.execute(
+        update(t.relations_generation).where(g.id == 1).values(generation=g.generation + 1)
+    )
+
+
+class SqlAirspace:
+    def __init__(self, conn: Connection, relations: RelationsCache, zones: SqlZones) -> None:
+        self._c = conn
+        self._relations = relations
+        self._zones = zones
+
+    def _read_relations(self, party_id: str) -> tuple[int, list[Agreement], frozenset[str]]:
+        g = t.relations_generation.c
+        generation = self._c.execute(select(g.generation).where(g.id == 1)).scalar_one()
+        agreements = SqlAgreements(self._c).active_of_party(party_id)
+        authorities = SqlParties(self._c).authorities()
+        self._relations.put(party_id, generation, agreements, authorities)
+        return generation, agreements, authorities
+
+    def around(
+        self, party_id: str, volumes: Sequence[Volume4D], default: Separation
+    ) -> Surroundings:
+        cached = self._relations.get(party_id)
+        for _ in range(3):
+            generation, agreements, authorities = cached or self._read_relations(party_id)
+            relations = Relations.of(party_id, agreements, default, authorities)
+            found = spatial.around(
+                self._c,
+                volumes,
+                relations.widest_separation(),
+                party_id,
+                ZoneKind.RESTRICTED.value,
+                sorted(relations.agreements),
+            )
+            if found.generation == generation:
+                zones = self._zones.by_ids(found.zone_ids)
+                return Surroundings(relations, zones, _grouped(found.operations))
+            cached = None  # relations changed since they were read: read them again
+        raise Contended("agreements keep changing; retry shortly")
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> list[OperationCandidate]:
+    """Index rows (operation id, party id, volume bytes) as one candidate per operation."""
+    volumes: dict[str, list[Volume4D]] = {}
+    owners: dict[str, str] = {}
+    for operation_id, party_id, data in rows:
+        owners[operation_id] = party_id
+        volumes.setdefault(operation_id, []).append(codec.volume_from_bytes(data))
+    return [OperationCandidate(i, owners[i], tuple(vs)) for i, vs in volumes.items()]
+
+
+def _extent_values(volume: Volume4D) -> dict[str, Any]:
+    e = spatial.extent(volume)
+    return {
+        "lng_min": e.lng_min,
+        "lng_max": e.lng_max,
+        "lat_min": e.lat_min,
+        "lat_max": e.lat_max,
+        "lower_m": e.lower_m,
+        "upper_m": e.upper_m,
+        "t_start_s": e.t_start_s,
+        "t_end_s": e.t_end_s,
+    }
 
 
 class SqlReviews:
@@ -1378,11 +1441,17 @@ class SqlIdempotency:
 class SqlTransaction:
     """Implements services.ports.Transaction on one connection."""
 
-    def __init__(self, conn: Connection, frames: FrameFactory) -> None:
+    def __init__(
+        self, conn: Connection, frames: FrameFactory, relations: RelationsCache | None = None
+    ) -> None:
         self.parties: PartyRepository = SqlParties(conn)
         self.agreements: AgreementRepository = SqlAgreements(conn)
-        self.zones: ZoneRepository = SqlZones(conn, frames)
+        zones = SqlZones(conn, frames)
+        self.zones: ZoneRepository = zones
         self.operations: OperationRepository = SqlOperations(conn, frames)
+        self.airspace: AirspaceRepository = SqlAirspace(
+            conn, RelationsCache() if relations is None else relations, zones
+        )
         self.reviews: ReviewRepository = SqlReviews(conn)
         self.suggestions: SuggestionRepository = SqlSuggestions(conn)
         self.notices: NoticeRepository = SqlNotices(conn)
@@ -1428,25 +1497,33 @@ class SqlUnitOfWork:
         self._frames = frames
         self._serializable = engine.dialect.name != "sqlite"
         self.retry_budget_s = retry_budget_s
+        self._relations = RelationsCache()
 
-    def _options(self, write: bool, serializable: bool) -> dict[str, Any]:
+    def _options(self, write: bool, serializable: bool, snapshot: bool) -> dict[str, Any]:
         options: dict[str, Any] = {"deconflict_write": write}
         if self._serializable:
-            if not write:
+            if not (write or snapshot):
+                options["isolation_level"] = "AUTOCOMMIT"
+            elif not write:
                 options["isolation_level"] = "REPEATABLE READ"
             else:
                 options["isolation_level"] = "SERIALIZABLE" if serializable else "READ COMMITTED"
         return options
 
     def run(
-        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        write: bool = True,
+        serializable: bool = True,
+        snapshot: bool = True,
     ) -> T:
-        options = self._options(write, serializable)
+        options = self._options(write, serializable, snapshot)
         deadline = time.monotonic() + self.retry_budget_s
         for attempt in itertools.count(1):
             try:
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                    return work(SqlTransaction(conn, self._frames))
+                    return work(SqlTransaction(conn, self._frames, self._relations))
             except PoolTimeout as error:
                 log.warning("no free database connection: %s", error)
                 raise Unavailable("the database has no free connection; retry shortly") from None

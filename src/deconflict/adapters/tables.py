@@ -16,10 +16,12 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Double,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -107,17 +109,46 @@ zones = Table(
     UniqueConstraint("party_id", "source_id", name="uq_zones_party_source"),
 )
 
-# One row per (zone, cell): the zone's whole active span, for the candidate search.
-zone_cells = Table(
-    "zone_cells",
+#: An integer primary key that is SQLite's rowid (the R*Tree rows point at it).
+ROWID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _boxed(name: str, *columns: Any) -> Table:
+    """A table of index rows, each with a box, a band and a window; the spatial index
+    over them is the backend's own, made by migration 0009: an R*Tree on SQLite, a GiST
+    index on (box, window) on PostgreSQL (see adapters/spatial.py)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", ROWID, primary_key=True, autoincrement=True),
+        *columns,
+        Column("lng_min", Double, nullable=False),
+        Column("lng_max", Double, nullable=False),
+        Column("lat_min", Double, nullable=False),
+        Column("lat_max", Double, nullable=False),
+        Column("lower_m", Double, nullable=False),
+        Column("upper_m", Double, nullable=False),
+        Column("t_start_s", BigInteger, nullable=False),
+        Column("t_end_s", BigInteger, nullable=False),
+    )
+
+
+# One row: a number that every change of agreements or authorities increments, so that
+# processes may keep relations between checks and know when to read them again.
+relations_generation = Table(
+    "relations_generation",
     metadata,
-    Column("zone_id", ID, ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
-    Column("cell", BigInteger, primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+)
+
+# One row per (zone, active period): the zone's volumes, for the candidate search.
+zone_volumes = _boxed(
+    "zone_volumes",
+    Column("zone_id", ID, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
     Column("party_id", ID, nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("t_start_s", BigInteger, nullable=False),
-    Column("t_end_s", BigInteger, nullable=False),
-    Index("ix_zone_cells_cell_time", "cell", "t_start_s"),
+    Index("ix_zone_volumes_zone", "zone_id"),
 )
 
 operations = Table(
@@ -150,19 +181,15 @@ operation_versions = Table(
     Column("conditions", JSON),
 )
 
-# One row per (operation, volume, cell, time chunk) of the current version of a counting
-# operation; windows are cut into chunks of at most CHUNK_S so that a search can bound
-# `t_start_s` from below and use the (cell, t_start_s) index as a range.
-operation_cells = Table(
-    "operation_cells",
-    metadata,
-    Column("operation_id", ID, ForeignKey("operations.id"), primary_key=True),
-    Column("volume_index", Integer, primary_key=True),
-    Column("cell", BigInteger, primary_key=True),
-    Column("t_start_s", BigInteger, primary_key=True),
+# One row per volume of the current version of a counting operation, with a compact
+# copy of the volume (codec.volume_to_bytes) so that candidates need no other lookup.
+operation_volumes = _boxed(
+    "operation_volumes",
+    Column("operation_id", ID, ForeignKey("operations.id"), nullable=False),
+    Column("volume_index", Integer, nullable=False),
     Column("party_id", ID, nullable=False),
-    Column("t_end_s", BigInteger, nullable=False),
-    Index("ix_operation_cells_cell_time", "cell", "t_start_s"),
+    Column("volume", LargeBinary, nullable=False),
+    Index("ix_operation_volumes_operation", "operation_id"),
 )
 
 review_cases = Table(

@@ -83,10 +83,15 @@ class _Recording(Generic[R]):
         self.answer: Answer | None = None
 
     def run(
-        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        write: bool = True,
+        serializable: bool = True,
+        snapshot: bool = True,
     ) -> T:
         if not write:
-            return self._uow.run(work, write=False)
+            return self._uow.run(work, write=False, snapshot=snapshot)
         rendered: list[Answer] = []
         attempts: list[None] = []
 

@@ -133,11 +133,8 @@ def relations_of(tx: Transaction, ctx: ServiceContext, party_id: str) -> Relatio
 def _assess(
     tx: Transaction, ctx: ServiceContext, party_id: str, volumes: Sequence[Volume4D]
 ) -> Assessment:
-    relations = relations_of(tx, ctx, party_id)
-    reach = relations.widest_separation()
-    zones = tx.zones.candidates(volumes, reach, list(relations.agreements))
-    operations = tx.operations.candidates(volumes, reach, party_id)
-    return assess(volumes, relations, zones, operations, ctx.frames)
+    around = tx.airspace.around(party_id, volumes, ctx.default_separation)
+    return assess(volumes, around.relations, around.zones, around.operations, ctx.frames)
 
 
 def check_volumes(
@@ -146,7 +143,9 @@ def check_volumes(
     """Dry run (`POST /v1/checks`): what a submission of `volumes` would meet. Stores nothing."""
     authorize(caller, Action.CHECK)
     validate_volumes(volumes, ctx)
-    assessment = uow.run(lambda tx: _assess(tx, ctx, caller.party_id, volumes), write=False)
+    assessment = uow.run(
+        lambda tx: _assess(tx, ctx, caller.party_id, volumes), write=False, snapshot=False
+    )
     return assessment.seen_by(caller.party_id)
 
 

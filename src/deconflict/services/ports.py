@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from deconflict.domain.assessment import OperationCandidate
+from deconflict.domain.assessment import OperationCandidate, Relations
 from deconflict.domain.audit import Anchor, AuditDraft, AuditEvent, Head
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.f3548 import (
@@ -121,6 +121,27 @@ class OperationRepository(Protocol):
 
     def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
         """Every counting operation of other parties: the naive scan, for benchmarks."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What one check needs: the submitter's relations and the candidates around it."""
+
+    relations: Relations
+    zones: list[Zone]
+    operations: list[OperationCandidate]
+
+
+class AirspaceRepository(Protocol):
+    def around(
+        self, party_id: str, volumes: Sequence[Volume4D], default: Separation
+    ) -> Surroundings:
+        """The party's relations (active agreements, authorities, `default` minima) and,
+        within the widest separation they ask for around `volumes`, a superset of the
+        zones of its partners and restricted zones of anyone, and of the counting
+        operations of other parties. The SQL adapter keeps relations per process and
+        reads them again only when they changed: one statement for the whole answer."""
         ...
 
 
@@ -334,6 +355,7 @@ class Transaction(Protocol):
     agreements: AgreementRepository
     zones: ZoneRepository
     operations: OperationRepository
+    airspace: AirspaceRepository
     reviews: ReviewRepository
     suggestions: SuggestionRepository
     notices: NoticeRepository
@@ -347,7 +369,12 @@ class Transaction(Protocol):
 
 class UnitOfWork(Protocol):
     def run(
-        self, work: Callable[[Transaction], T], *, write: bool = True, serializable: bool = True
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        write: bool = True,
+        serializable: bool = True,
+        snapshot: bool = True,
     ) -> T:
         """Runs `work` in one transaction and commits; rolls back if it raises.
 
@@ -355,6 +382,8 @@ class UnitOfWork(Protocol):
         a serialization failure, so `work` must not have effects outside the transaction.
         `serializable=False` runs a write at READ COMMITTED, outside the serialization
         graph of the other writers: only for work that is correct under it (anchoring).
+        `snapshot=False` runs a read with no transaction around it, each statement
+        consistent on its own (a dry-run check: one statement): two round trips fewer.
         Raises `Unavailable` when the work cannot commit within the retry budget or the
         database is out of a resource.
         """

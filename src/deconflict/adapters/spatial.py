@@ -1,0 +1,297 @@
+"""The spatial index of zone and operation volumes: the backend's own, one per backend.
+
+Rows of `zone_volumes` and `operation_volumes` carry a conservative longitude/latitude
+box (domain.boxes), a band and a window. The index over them:
+
+- SQLite: an R*Tree virtual table per table (4 dimensions: longitude, latitude,
+  altitude, time), kept in step by triggers. The R*Tree stores 32-bit floats rounded
+  outwards, so its boxes only grow: still conservative.
+- PostgreSQL: a GiST index on (box, int8range of the window), core types only (no
+  extension); the band is filtered beside it. Under SERIALIZABLE, GiST takes predicate
+  locks on the index pages it reads, so a concurrent insert nearby is seen as a
+  conflict and far away is not.
+
+A search asks for every row whose box, band and window meet those of a query volume
+grown by the reach; the exact test follows. Statements are written here as SQL text
+once per shape (backend, number of volumes, of partners) and run straight through the
+driver: a check runs one of them, and building or compiling it per call would cost more
+than running it.
+"""
+
+# SQL here is assembled from constants (table and column names, placeholders) only.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import Connection
+
+from deconflict.domain.boxes import box_of
+from deconflict.domain.conflicts import Separation
+from deconflict.domain.volumes import Volume4D
+
+#: The index structure that goes with each table of boxed rows.
+RTREES = {"zone_volumes": "zone_rtree", "operation_volumes": "operation_rtree"}
+_DIMENSIONS = ("lng_min", "lng_max", "lat_min", "lat_max", "lower_m", "upper_m")
+
+
+def index_ddl(dialect: str, table: str) -> list[str]:
+    """The statements that create the spatial index of `table` (migration 0009)."""
+    if dialect == "sqlite":
+        rtree = RTREES[table]
+        columns = ", ".join(("id", *_DIMENSIONS, "t_start_s", "t_end_s"))
+        values = ", ".join(f"new.{c}" for c in ("id", *_DIMENSIONS, "t_start_s", "t_end_s"))
+        return [
+            f"CREATE VIRTUAL TABLE {rtree} USING rtree({columns})",
+            f"CREATE TRIGGER {table}_rtree_insert AFTER INSERT ON {table} "
+            f"BEGIN INSERT INTO {rtree} ({columns}) VALUES ({values}); END",
+            f"CREATE TRIGGER {table}_rtree_delete AFTER DELETE ON {table} "
+            f"BEGIN DELETE FROM {rtree} WHERE id = old.id; END",
+            f"CREATE TRIGGER {table}_rtree_update AFTER UPDATE ON {table} "
+            f"BEGIN DELETE FROM {rtree} WHERE id = old.id; "
+            f"INSERT INTO {rtree} ({columns}) VALUES ({values}); END",
+        ]
+    return [
+        f"CREATE INDEX ix_{table}_gist ON {table} USING gist ("
+        "box(point(lng_min, lat_min), point(lng_max, lat_max)), "
+        "int8range(t_start_s, t_end_s, '[]'))"
+    ]
+
+
+def drop_ddl(dialect: str, table: str) -> list[str]:
+    """Undoes `index_ddl`."""
+    if dialect == "sqlite":
+        return [
+            *(f"DROP TRIGGER IF EXISTS {table}_rtree_{w}" for w in ("insert", "delete", "update")),
+            f"DROP TABLE IF EXISTS {RTREES[table]}",
+        ]
+    return [f"DROP INDEX IF EXISTS ix_{table}_gist"]
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """What one index row holds besides its payload: box, band and window (seconds)."""
+
+    lng_min: float
+    lng_max: float
+    lat_min: float
+    lat_max: float
+    lower_m: float
+    upper_m: float
+    t_start_s: int
+    t_end_s: int
+
+    def values(self) -> tuple[float | int, ...]:
+        return (
+            self.lng_min,
+            self.lng_max,
+            self.lat_min,
+            self.lat_max,
+            self.lower_m,
+            self.upper_m,
+            self.t_start_s,
+            self.t_end_s,
+        )
+
+
+def extent(volume: Volume4D, reach: Separation | None = None) -> Extent:
+    """The extent of `volume`, grown by `reach` (a query) or not (a stored row)."""
+    horizontal_m, vertical_m, time_s = (
+        (0.0, 0.0, 0.0) if reach is None else (reach.horizontal_m, reach.vertical_m, reach.time_s)
+    )
+    box = box_of(volume.footprint, horizontal_m)
+    return Extent(
+        box.lng_min,
+        box.lng_max,
+        box.lat_min,
+        box.lat_max,
+        volume.altitude.lower_m - vertical_m,
+        volume.altitude.upper_m + vertical_m,
+        math.floor(volume.time.start.timestamp() - time_s),
+        math.ceil(volume.time.end.timestamp() + time_s),
+    )
+
+
+def _mark(dialect: str) -> str:
+    return "?" if dialect == "sqlite" else "%s"
+
+
+def _meets(dialect: str, table: str) -> tuple[str, str]:
+    """(FROM clause, WHERE condition) of the rows of `table` (as `v`) whose extent meets a
+    query extent given as 8 parameters in Extent.values() order."""
+    m = _mark(dialect)
+    if dialect == "sqlite":
+        rtree = RTREES[table]
+        return (
+            f"{rtree} r CROSS JOIN {table} v ON v.id = r.id",
+            f"r.lng_max >= {m} AND r.lng_min <= {m} AND r.lat_max >= {m} AND r.lat_min <= {m} "
+            f"AND r.upper_m >= {m} AND r.lower_m <= {m} "
+            f"AND r.t_end_s >= {m} AND r.t_start_s <= {m}",
+        )
+    return (
+        f"{table} v",
+        "box(point(v.lng_min, v.lat_min), point(v.lng_max, v.lat_max)) "
+        f"&& box(point({m}, {m}), point({m}, {m})) "
+        f"AND v.upper_m >= {m} AND v.lower_m <= {m} "
+        f"AND int8range(v.t_start_s, v.t_end_s, '[]') && int8range({m}, {m}, '[]')",
+    )
+
+
+def _query_values(dialect: str, e: Extent) -> tuple[float | int, ...]:
+    """The 8 parameters of `_meets`, in the order its condition names them."""
+    if dialect == "sqlite":
+        # r.lng_max >= q.lng_min AND r.lng_min <= q.lng_max ...
+        return e.values()
+    # box(point(lng_min, lat_min), point(lng_max, lat_max)), band, window
+    return (
+        e.lng_min,
+        e.lat_min,
+        e.lng_max,
+        e.lat_max,
+        e.lower_m,
+        e.upper_m,
+        e.t_start_s,
+        e.t_end_s,
+    )
+
+
+@lru_cache(maxsize=256)
+def _operations_sql(dialect: str, volumes: int) -> str:
+    source, condition = _meets(dialect, "operation_volumes")
+    m = _mark(dialect)
+    one = (
+        f"SELECT v.id, v.operation_id, v.party_id, v.volume FROM {source} "
+        f"WHERE {condition} AND v.party_id <> {m}"
+    )
+    return " UNION ALL ".join([one] * volumes)
+
+
+@lru_cache(maxsize=256)
+def _zones_sql(dialect: str, volumes: int, partners: int) -> str:
+    source, condition = _meets(dialect, "zone_volumes")
+    m = _mark(dialect)
+    whose = f"v.kind = {m}"
+    if partners:
+        whose = f"({whose} OR v.party_id IN ({', '.join([m] * partners)}))"
+    one = f"SELECT v.zone_id FROM {source} WHERE {condition} AND {whose}"
+    return " UNION ".join([one] * volumes)
+
+
+def operation_rows(
+    conn: Connection, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
+) -> list[tuple[str, str, bytes]]:
+    """(operation id, party id, volume bytes) of every indexed volume of another party
+    that may come within `reach` of one of `volumes`, each once."""
+    if not volumes:
+        return []
+    dialect = conn.dialect.name
+    params: list[float | int | str] = []
+    for volume in volumes:
+        params.extend(_query_values(dialect, extent(volume, reach)))
+        params.append(exclude_party_id)
+    rows = conn.exec_driver_sql(_operations_sql(dialect, len(volumes)), tuple(params))
+    seen: set[int] = set()
+    found: list[tuple[str, str, bytes]] = []
+    for row_id, operation_id, party_id, volume in rows:
+        if row_id not in seen:
+            seen.add(row_id)
+            found.append((operation_id, party_id, volume))
+    return found
+
+
+def zone_ids(
+    conn: Connection,
+    volumes: Sequence[Volume4D],
+    reach: Separation,
+    any_party_kind: str,
+    party_ids: Sequence[str],
+) -> list[str]:
+    """The zones that may come within `reach` of one of `volumes`: of `party_ids`, and of
+    any party when of kind `any_party_kind`."""
+    if not volumes:
+        return []
+    dialect = conn.dialect.name
+    params: list[float | int | str] = []
+    for volume in volumes:
+        params.extend(_query_values(dialect, extent(volume, reach)))
+        params.append(any_party_kind)
+        params.extend(party_ids)
+    sql = _zones_sql(dialect, len(volumes), len(party_ids))
+    return [zone_id for (zone_id,) in conn.exec_driver_sql(sql, tuple(params))]
+
+
+#: Row kinds of `around`'s statement.
+GENERATION, OPERATION, ZONE = 0, 1, 2
+
+
+@lru_cache(maxsize=256)
+def _around_sql(dialect: str, volumes: int, partners: int) -> str:
+    m = _mark(dialect)
+    parts = ["SELECT 0, generation, NULL, NULL, NULL FROM relations_generation WHERE id = 1"]
+    ops_source, ops_condition = _meets(dialect, "operation_volumes")
+    zones_source, zones_condition = _meets(dialect, "zone_volumes")
+    whose = f"v.kind = {m}"
+    if partners:
+        whose = f"({whose} OR v.party_id IN ({', '.join([m] * partners)}))"
+    for _ in range(volumes):
+        parts.append(
+            f"SELECT 1, v.id, v.operation_id, v.party_id, v.volume FROM {ops_source} "
+            f"WHERE {ops_condition} AND v.party_id <> {m}"
+        )
+        parts.append(
+            f"SELECT 2, v.id, v.zone_id, NULL, NULL FROM {zones_source} "
+            f"WHERE {zones_condition} AND {whose}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """What `around` found: the relations generation, operation rows (id, party,
+    volume bytes; each volume once) and zone ids (each once)."""
+
+    generation: int
+    operations: list[tuple[str, str, bytes]]
+    zone_ids: list[str]
+
+
+def around(
+    conn: Connection,
+    volumes: Sequence[Volume4D],
+    reach: Separation,
+    exclude_party_id: str,
+    any_party_kind: str,
+    party_ids: Sequence[str],
+) -> Around:
+    """`operation_rows` and `zone_ids` and the current relations generation, in one
+    statement (one round trip, one snapshot)."""
+    dialect = conn.dialect.name
+    params: list[float | int | str] = []
+    for volume in volumes:
+        query = _query_values(dialect, extent(volume, reach))
+        params.extend(query)
+        params.append(exclude_party_id)
+        params.extend(query)
+        params.append(any_party_kind)
+        params.extend(party_ids)
+    rows = conn.exec_driver_sql(
+        _around_sql(dialect, len(volumes), len(party_ids)), tuple(params)
+    ).all()
+    generation = 0
+    seen: set[tuple[int, int]] = set()
+    operations: list[tuple[str, str, bytes]] = []
+    zones: list[str] = []
+    for kind, row_id, subject, party_id, volume in rows:
+        if kind == GENERATION:
+            generation = int(row_id)
+        elif (kind, row_id) not in seen:
+            seen.add((kind, row_id))
+            if kind == OPERATION:
+                operations.append((subject, party_id, volume))
+            elif subject not in zones:
+                zones.append(subject)
+    return Around(generation, operations, zones)
