@@ -295,3 +295,84 @@ def around(
             elif subject not in zones:
                 zones.append(subject)
     return Around(generation, operations, zones)
+
+
+# ---- Claims: the write conflict of two writers in the same area ------------------------
+#
+# PostgreSQL's serializable isolation was meant to see a GiST search and a concurrent
+# insert into the searched region as a conflict. It does not, reliably: in
+# tests/integration/test_concurrent_submissions.py both of two simultaneous overlapping
+# submissions were accepted once the index had grown past one page. So the conflict is
+# made explicit, and found by PostgreSQL's most dependable rule (first updater wins):
+# a writer of the index claims every cell of a 0.1 degree grid that its rows' boxes
+# meet, and a search in a writing transaction every cell its query boxes meet, each by
+# an upsert of that cell's row in `area_claims`. Two conflicting volumes share a point of
+# both boxes, hence a cell: the second transaction to claim it is aborted and retried,
+# and its retry sees the first one's rows. Claims in different cells never meet.
+#
+# A box wider than CLAIMS_MAX cells (across the antimeridian, around a pole, a continent)
+# instead updates the one row BIG and reads every cell row; every other claim reads BIG.
+# Serializable isolation sees those reads and writes of ordinary rows (B-tree pages, heap
+# tuples) reliably: a big writer and a small one in flight together are a cycle of
+# read-write conflicts, and one of them is retried. SQLite has one writer at a time and
+# needs none of this.
+
+CLAIM_DEG = 0.1
+_CLAIM_COLUMNS = round(360 / CLAIM_DEG)
+_CLAIM_ROWS = round(180 / CLAIM_DEG)
+CLAIMS_MAX = 4_096
+#: The row a big claim updates and every other claim reads.
+BIG = 0
+
+
+def claim_cells(extents: Sequence[Extent]) -> tuple[int, ...] | None:
+    """The sorted claim cells that the boxes of `extents` meet, or None for a big claim."""
+    cells: set[int] = set()
+    for e in extents:
+        rows = range(_cell(e.lat_min + 90.0, _CLAIM_ROWS), _cell(e.lat_max + 90.0, _CLAIM_ROWS) + 1)
+        columns = range(
+            _cell(e.lng_min + 180.0, _CLAIM_COLUMNS), _cell(e.lng_max + 180.0, _CLAIM_COLUMNS) + 1
+        )
+        if len(cells) + len(rows) * len(columns) > CLAIMS_MAX:
+            return None
+        cells.update(1 + i * _CLAIM_COLUMNS + j for i in rows for j in columns)
+    return tuple(sorted(cells))
+
+
+def _cell(degrees_from_edge: float, count: int) -> int:
+    return min(count - 1, max(0, math.floor(degrees_from_edge / CLAIM_DEG)))
+
+
+class Claims:
+    """The cells claimed by one writing transaction on PostgreSQL (each once)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+        self._cells: set[int] = set()
+        self._big = False
+
+    def claim(self, extents: Sequence[Extent]) -> None:
+        if self._big or not extents:
+            return
+        cells = claim_cells(extents)
+        if cells is None:
+            self._big = True
+            self._c.exec_driver_sql(
+                "INSERT INTO area_claims (cell, claims) VALUES (%s, 1) "
+                "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
+                (BIG,),
+            )
+            self._c.exec_driver_sql("SELECT count(*) FROM area_claims WHERE cell > %s", (BIG,))
+            return
+        fresh = [c for c in cells if c not in self._cells]
+        if not fresh:
+            return
+        first = not self._cells
+        self._cells.update(fresh)
+        self._c.exec_driver_sql(
+            "INSERT INTO area_claims (cell, claims) SELECT unnest(%s::bigint[]), 1 "
+            "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
+            (fresh,),
+        )
+        if first:
+            self._c.exec_driver_sql("SELECT claims FROM area_claims WHERE cell = %s", (BIG,))

@@ -401,9 +401,12 @@ class SqlZones:
 
 
 class SqlOperations:
-    def __init__(self, conn: Connection, frames: FrameFactory) -> None:
+    def __init__(
+        self, conn: Connection, frames: FrameFactory, claims: spatial.Claims | None = None
+    ) -> None:
         self._c = conn
         self._frames = frames
+        self._claims = claims
 
     def _index(self, operation: Operation, fresh: bool = False) -> None:
         """Replaces the operation's index rows with those of its current version, if it
@@ -414,7 +417,13 @@ class SqlOperations:
                     t.operation_volumes.c.operation_id == operation.id
                 )
             )
-        rows = self._index_rows(operation)
+        self._insert_index_rows([operation])
+
+    def _insert_index_rows(self, operations: Sequence[Operation]) -> None:
+        volumes = [v for o in operations if o.counts for v in o.current.volumes]
+        if self._claims is not None:
+            self._claims.claim([spatial.extent(v) for v in volumes])
+        rows = [row for o in operations for row in self._index_rows(o)]
         if rows:
             self._c.execute(insert(t.operation_volumes), rows)
 
@@ -567,6 +576,8 @@ class SqlOperations:
     def candidates(
         self, volumes: Sequence[Volume4D], reach: Separation, exclude_party_id: str
     ) -> list[OperationCandidate]:
+        if self._claims is not None:
+            self._claims.claim([spatial.extent(v, reach) for v in volumes])
         return _grouped(spatial.operation_rows(self._c, volumes, reach, exclude_party_id))
 
     def counting(self, exclude_party_id: str) -> list[OperationCandidate]:
@@ -613,10 +624,17 @@ def _bump_relations(conn: Connection) -> None:
 
 
 class SqlAirspace:
-    def __init__(self, conn: Connection, relations: RelationsCache, zones: SqlZones) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        relations: RelationsCache,
+        zones: SqlZones,
+        claims: spatial.Claims | None = None,
+    ) -> None:
         self._c = conn
         self._relations = relations
         self._zones = zones
+        self._claims = claims
 
     def _read_relations(self, party_id: str) -> tuple[int, list[Agreement], frozenset[str]]:
         g = t.relations_generation.c
@@ -633,6 +651,9 @@ class SqlAirspace:
         for _ in range(3):
             generation, agreements, authorities = cached or self._read_relations(party_id)
             relations = Relations.of(party_id, agreements, default, authorities)
+            if self._claims is not None:
+                reach = relations.widest_separation()
+                self._claims.claim([spatial.extent(v, reach) for v in volumes])
             found = spatial.around(
                 self._c,
                 volumes,
@@ -1442,15 +1463,20 @@ class SqlTransaction:
     """Implements services.ports.Transaction on one connection."""
 
     def __init__(
-        self, conn: Connection, frames: FrameFactory, relations: RelationsCache | None = None
+        self,
+        conn: Connection,
+        frames: FrameFactory,
+        relations: RelationsCache | None = None,
+        write: bool = True,
     ) -> None:
+        claims = spatial.Claims(conn) if write and conn.dialect.name != "sqlite" else None
         self.parties: PartyRepository = SqlParties(conn)
         self.agreements: AgreementRepository = SqlAgreements(conn)
         zones = SqlZones(conn, frames)
         self.zones: ZoneRepository = zones
-        self.operations: OperationRepository = SqlOperations(conn, frames)
+        self.operations: OperationRepository = SqlOperations(conn, frames, claims)
         self.airspace: AirspaceRepository = SqlAirspace(
-            conn, RelationsCache() if relations is None else relations, zones
+            conn, RelationsCache() if relations is None else relations, zones, claims
         )
         self.reviews: ReviewRepository = SqlReviews(conn)
         self.suggestions: SuggestionRepository = SqlSuggestions(conn)
@@ -1523,7 +1549,7 @@ class SqlUnitOfWork:
         for attempt in itertools.count(1):
             try:
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                    return work(SqlTransaction(conn, self._frames, self._relations))
+                    return work(SqlTransaction(conn, self._frames, self._relations, write))
             except PoolTimeout as error:
                 log.warning("no free database connection: %s", error)
                 raise Unavailable("the database has no free connection; retry shortly") from None

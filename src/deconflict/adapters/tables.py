@@ -142,6 +142,15 @@ relations_generation = Table(
     Column("generation", BigInteger, nullable=False),
 )
 
+# One row per claimed cell of a 0.1 degree grid: writers in the same area update the same
+# rows, so that PostgreSQL serializes them (adapters/spatial.py, "Claims").
+area_claims = Table(
+    "area_claims",
+    metadata,
+    Column("cell", BigInteger, primary_key=True, autoincrement=False),
+    Column("claims", BigInteger, nullable=False),
+)
+
 # One row per (zone, active period): the zone's volumes, for the candidate search.
 zone_volumes = _boxed(
     "zone_volumes",

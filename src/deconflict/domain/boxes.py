@@ -95,6 +95,6 @@ def box_of(footprint: Footprint, reach_m: float = 0.0) -> Box:
     metres_per_degree_lng = _EQUATORIAL_RADIUS_M * math.cos(math.radians(farthest)) * math.pi / 180
     dlng = d / metres_per_degree_lng
     lng_min, lng_max = center.lng - dlng, center.lng + dlng
-    if lng_min < -180.0 or lng_max > 180.0:
+    if lng_min <= -180.0 or lng_max >= 180.0:  # touching it counts: -180 and 180 meet
         return Box(-180.0, 180.0, lat_min, lat_max)
     return Box(lng_min, lng_max, lat_min, lat_max)

@@ -3,8 +3,8 @@
 Every write runs in one unit of work (SERIALIZABLE, retried from the start): the
 candidate read of the key check, the OVN comparison and the writes are one atomic step,
 so of two managers racing to create intersecting intents, the later one sees the
-earlier and must present its OVN. Candidates come from the same cell index the native
-API uses (operation_cells, zone_cells); the exact 4D test follows.
+earlier and must present its OVN. Candidates come from the same spatial index the
+native API uses (operation_volumes, zone_volumes); the exact 4D test follows.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def _meet(ctx: ServiceContext, a: Sequence[Volume4D], b: Sequence[Volume4D]) -> 
 def intents_in(
     tx: Transaction, ctx: ServiceContext, volumes: Sequence[Volume4D]
 ) -> list[IntentRef]:
-    """Every intent reference (of any manager) meeting `volumes`, by the cell index then
+    """Every intent reference (of any manager) meeting `volumes`, by the spatial index then
     the exact test."""
     candidates = tx.operations.candidates(volumes, TOUCHING, "")
     intents = tx.f3548.intents_of_operations([c.id for c in candidates])

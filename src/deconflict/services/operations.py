@@ -1,6 +1,6 @@
 """Checks and operations: the write path of the core service.
 
-Every submission runs the same steps inside one transaction: candidates from the cell
+Every submission runs the same steps inside one transaction: candidates from the spatial
 index, the exact 4D test in the domain, the policy, then the writes. Because the
 candidate read and the writes share a SERIALIZABLE transaction, two overlapping
 submissions can never both miss each other.

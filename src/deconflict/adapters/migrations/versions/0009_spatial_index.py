@@ -3,7 +3,8 @@
 `operation_cells` and `zone_cells` (one row per cell and time chunk) give way to
 `operation_volumes` and `zone_volumes`: one row per volume with a conservative box, the
 band and the window, indexed by an R*Tree on SQLite and by GiST on PostgreSQL
-(adapters/spatial.py). Operation rows carry a compact copy of their volume, so that a
+(adapters/spatial.py); `area_claims` makes writers in the same area conflict;
+`relations_generation` tells processes when relations changed. Operation rows carry a compact copy of their volume, so that a
 candidate needs no other lookup. Existing operations and zones are indexed afresh.
 
 Revision ID: 0009
@@ -111,6 +112,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relations_generation")),
     )
     op.bulk_insert(generation, [{"id": 1, "generation": 1}])
+    op.create_table(
+        "area_claims",
+        sa.Column("cell", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("claims", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("cell", name=op.f("pk_area_claims")),
+    )
 
     zones = sa.table(
         "zones",
@@ -228,6 +235,7 @@ def downgrade() -> None:
     op.create_index("ix_operation_cells_cell_time", "operation_cells", ["cell", "t_start_s"])
     bind = op.get_bind()
     op.drop_table("relations_generation")
+    op.drop_table("area_claims")
     _cells_again(bind)
     for table in ("operation_volumes", "zone_volumes"):
         for statement in spatial.drop_ddl(bind.dialect.name, table):
