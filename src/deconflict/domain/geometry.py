@@ -47,6 +47,19 @@ class LocalFrame(Protocol):
 FrameFactory = Callable[[LatLng], LocalFrame]
 
 
+class RingsFrame(Protocol):
+    """What a `LocalFrame` may also offer: many rings projected at once (the production
+    frame does; `planar_many` falls back to `ring_to_xy` ring by ring otherwise)."""
+
+    def rings_to_xy_many(
+        self, lngs: Coords, lats: Coords, sizes: Sequence[int]
+    ) -> tuple[Coords, Coords, list[int]]:
+        """`ring_to_xy` of each ring, the rings' vertices given one after another
+        (`sizes`: how many of them each ring has): the points of all rings in the same
+        order, and how many of them each ring got."""
+        ...
+
+
 def center_of(points: Sequence[LatLng]) -> LatLng:
     """The normalised mean of the points as unit vectors: right across the antimeridian
     and at the poles, where averaging degrees is not."""
@@ -95,6 +108,121 @@ def planar(footprint: Footprint, frame: LocalFrame) -> PlanarFootprint:
     return PlanarFootprint(shapely.Polygon(shell, holes), 0.0)
 
 
+def planar_many(footprints: Sequence[Footprint], frame: LocalFrame) -> list[PlanarFootprint]:
+    """`planar` of each footprint, the very same coordinates, with one projection call for
+    all circles and one for all polygon rings (when the frame offers `rings_to_xy_many`)
+    and the Shapely geometries made together: a projection call or a geometry costs far
+    more to start than to run."""
+    out: list[PlanarFootprint | None] = [None] * len(footprints)
+    circles: list[int] = []
+    c_lngs: list[float] = []
+    c_lats: list[float] = []
+    polygons: list[int] = []
+    lngs: list[float] = []
+    lats: list[float] = []
+    sizes: list[int] = []
+    rings_of: list[int] = []
+    for i, footprint in enumerate(footprints):
+        if isinstance(footprint, Circle):
+            circles.append(i)
+            c_lngs.append(footprint.center.lng)
+            c_lats.append(footprint.center.lat)
+            continue
+        polygons.append(i)
+        rings_of.append(1 + len(footprint.holes))
+        for ring in (footprint.exterior, *footprint.holes):
+            lngs.extend([p.lng for p in ring])
+            lats.extend([p.lat for p in ring])
+            sizes.append(len(ring))
+    if circles:
+        xs, ys = frame.to_xy(c_lngs, c_lats)
+        for i, point in zip(circles, shapely.points(xs, ys).tolist(), strict=True):
+            footprint = footprints[i]
+            assert isinstance(footprint, Circle)
+            out[i] = PlanarFootprint(point, footprint.radius_m)
+    if polygons:
+        for i, polygon in zip(polygons, _polygons(frame, lngs, lats, sizes, rings_of), strict=True):
+            out[i] = PlanarFootprint(polygon, 0.0)
+    return [p for p in out if p is not None]
+
+
+#: Planar footprints by frame and footprint (by value: equal footprints decoded anew for
+#: each check hit it too), for the whole process: the same operations are checked
+#: against again and again. Emptied when full (simpler and cheaper than an LRU).
+_PLANAR_CACHE: dict[tuple[LocalFrame, Footprint], PlanarFootprint] = {}
+PLANAR_CACHE_SIZE = 16_384
+
+
+def clear_planar_cache() -> None:
+    _PLANAR_CACHE.clear()
+
+
+def planar_cached(footprints: Sequence[Footprint], frame: LocalFrame) -> list[PlanarFootprint]:
+    """`planar_many`, remembered for the process: a frame is a pure function of its
+    centre, and a footprint a value, so the projection of one in the other never
+    changes. Frames that cannot be hashed are not remembered."""
+    try:
+        hits = [_PLANAR_CACHE.get((frame, f)) for f in footprints]
+    except TypeError:
+        return planar_many(footprints, frame)
+    missing = [i for i, hit in enumerate(hits) if hit is None]
+    if missing:
+        if len(_PLANAR_CACHE) + len(missing) > PLANAR_CACHE_SIZE:
+            _PLANAR_CACHE.clear()
+        made = planar_many([footprints[i] for i in missing], frame)
+        for i, flat in zip(missing, made, strict=True):
+            hits[i] = _PLANAR_CACHE[(frame, footprints[i])] = flat
+    return [h for h in hits if h is not None]
+
+
+def _polygons(
+    frame: LocalFrame,
+    lngs: list[float],
+    lats: list[float],
+    sizes: list[int],
+    rings_of: list[int],
+) -> list[BaseGeometry]:
+    """The polygons of the rings (each polygon's shell then its holes, `rings_of` of them
+    per polygon), projected as `_ring_xy` does."""
+    many = getattr(frame, "rings_to_xy_many", None)
+    if many is not None:
+        xs, ys, got = many(lngs, lats, sizes)
+    else:
+        xs, ys, got = [], [], []
+        start = 0
+        for size in sizes:
+            rx, ry = frame.ring_to_xy(lngs[start : start + size], lats[start : start + size])
+            xs.extend(rx)
+            ys.extend(ry)
+            got.append(len(rx))
+            start += size
+    ring_index: list[int] = []
+    for r, n in enumerate(got):
+        ring_index.extend([r] * n)
+    polygon_index: list[int] = []
+    for p, n in enumerate(rings_of):
+        polygon_index.extend([p] * n)
+    try:
+        rings = shapely.linearrings(xs, ys, indices=ring_index)
+        made: list[BaseGeometry] = shapely.polygons(rings, indices=polygon_index).tolist()
+        return made
+    except (shapely.errors.GEOSException, ValueError):
+        pass  # a degenerate ring: made one by one, as `planar` makes it (and fails)
+    xs, ys = list(xs), list(ys)
+    out = []
+    start = r = 0
+    for n in rings_of:
+        rings_xy = []
+        for size in got[r : r + n]:
+            rings_xy.append(
+                list(zip(xs[start : start + size], ys[start : start + size], strict=True))
+            )
+            start += size
+        r += n
+        out.append(shapely.Polygon(rings_xy[0], rings_xy[1:]))
+    return out
+
+
 def footprints_conflict(a: PlanarFootprint, b: PlanarFootprint, separation_m: float) -> bool:
     """True when the footprints, grown by `separation_m`, share a positive area.
 
@@ -106,6 +234,38 @@ def footprints_conflict(a: PlanarFootprint, b: PlanarFootprint, separation_m: fl
     if reach_m > 0:
         return bool(shapely.distance(a.core, b.core) < reach_m)
     return bool(shapely.intersects(a.core, b.core) and not shapely.touches(a.core, b.core))
+
+
+def footprints_conflict_many(
+    pairs: Sequence[tuple[PlanarFootprint, PlanarFootprint, float]],
+) -> list[bool]:
+    """`footprints_conflict(a, b, separation_m)` of each pair, with one Shapely call for
+    all pairs that have a reach and one for those that do not."""
+    out = [False] * len(pairs)
+    reach_at: list[int] = []
+    reaches: list[float] = []
+    touch_at: list[int] = []
+    for i, (a, b, separation_m) in enumerate(pairs):
+        reach_m = a.radius_m + b.radius_m + separation_m
+        if reach_m > 0:
+            reach_at.append(i)
+            reaches.append(reach_m)
+        else:
+            touch_at.append(i)
+    if reach_at:
+        distances = shapely.distance(
+            [pairs[i][0].core for i in reach_at], [pairs[i][1].core for i in reach_at]
+        ).tolist()
+        for i, distance, reach_m in zip(reach_at, distances, reaches, strict=True):
+            out[i] = distance < reach_m
+    if touch_at:
+        cores_a = [pairs[i][0].core for i in touch_at]
+        cores_b = [pairs[i][1].core for i in touch_at]
+        meet = shapely.intersects(cores_a, cores_b).tolist()
+        touch = shapely.touches(cores_a, cores_b).tolist()
+        for i, m, t in zip(touch_at, meet, touch, strict=True):
+            out[i] = bool(m and not t)
+    return out
 
 
 _SEGMENTS_PER_QUARTER = 16
