@@ -348,17 +348,19 @@ def check_footprint(footprint: Footprint, frames: FrameFactory, limits: Footprin
             (*loc, "vertices"),
             f"{footprint.vertex_count} vertices exceed the maximum of {limits.max_vertices}",
         )
-    frame = frames(footprint_center(footprint))
     if isinstance(footprint, Polygon):
-        geom = planar(footprint, frame).core
+        # Only a polygon needs a frame (building one costs more than the rest).
+        geom = planar(footprint, frames(footprint_center(footprint))).core
         if not shapely.is_valid(geom):
             reason = shapely.is_valid_reason(geom)
             raise InvalidInput.at(
                 (*loc, "vertices"), f"polygon is not simple ({reason.split('[')[0].strip()})"
             )
-        if geom.area < _MIN_MEAN_WIDTH_M * geom.length:
+        area_m2 = float(geom.area)  # `footprint_area_m2`, without projecting again
+        if area_m2 < _MIN_MEAN_WIDTH_M * geom.length:
             raise InvalidInput.at(loc, "footprint has no area")
-    area_m2 = footprint_area_m2(footprint, frame)
+    else:
+        area_m2 = math.pi * footprint.radius_m**2  # `footprint_area_m2` of a circle
     if area_m2 <= 0:
         raise InvalidInput.at(loc, "footprint has no area")
     if area_m2 > limits.max_area_m2:
