@@ -56,7 +56,8 @@ class RingsFrame(Protocol):
     ) -> tuple[Coords, Coords, list[int]]:
         """`ring_to_xy` of each ring, the rings' vertices given one after another
         (`sizes`: how many of them each ring has): the points of all rings in the same
-        order, and how many of them each ring got."""
+        order, and how many of them each ring got. A ring of one vertex is a point, given
+        back as `to_xy` gives it."""
         ...
 
 
@@ -110,39 +111,55 @@ def planar(footprint: Footprint, frame: LocalFrame) -> PlanarFootprint:
 
 def planar_many(footprints: Sequence[Footprint], frame: LocalFrame) -> list[PlanarFootprint]:
     """`planar` of each footprint, the very same coordinates, with one projection call for
-    all circles and one for all polygon rings (when the frame offers `rings_to_xy_many`)
-    and the Shapely geometries made together: a projection call or a geometry costs far
-    more to start than to run."""
-    out: list[PlanarFootprint | None] = [None] * len(footprints)
+    all of them when the frame offers `rings_to_xy_many` (circle centres go along as rings
+    of one vertex), and the Shapely geometries made together: a projection call or a
+    geometry costs far more to start than to run."""
     circles: list[int] = []
-    c_lngs: list[float] = []
-    c_lats: list[float] = []
     polygons: list[int] = []
     lngs: list[float] = []
     lats: list[float] = []
-    sizes: list[int] = []
-    rings_of: list[int] = []
     for i, footprint in enumerate(footprints):
         if isinstance(footprint, Circle):
             circles.append(i)
-            c_lngs.append(footprint.center.lng)
-            c_lats.append(footprint.center.lat)
-            continue
-        polygons.append(i)
-        rings_of.append(1 + len(footprint.holes))
-        for ring in (footprint.exterior, *footprint.holes):
+            lngs.append(footprint.center.lng)
+            lats.append(footprint.center.lat)
+        else:
+            polygons.append(i)
+    sizes = [1] * len(circles)
+    rings_of: list[int] = []
+    for i in polygons:
+        polygon = footprints[i]
+        assert isinstance(polygon, Polygon)
+        rings_of.append(1 + len(polygon.holes))
+        for ring in (polygon.exterior, *polygon.holes):
             lngs.extend([p.lng for p in ring])
             lats.extend([p.lat for p in ring])
             sizes.append(len(ring))
+    n = len(circles)
+    many = getattr(frame, "rings_to_xy_many", None)
+    if many is not None:
+        xs, ys, got = many(lngs, lats, sizes)
+        cx, cy, px, py, got = xs[:n], ys[:n], xs[n:], ys[n:], got[n:]
+    else:
+        cx, cy = frame.to_xy(lngs[:n], lats[:n]) if circles else ([], [])
+        px, py, got = [], [], []
+        start = n
+        for size in sizes[n:]:
+            rx, ry = frame.ring_to_xy(lngs[start : start + size], lats[start : start + size])
+            px.extend(rx)
+            py.extend(ry)
+            got.append(len(rx))
+            start += size
+    out: list[PlanarFootprint | None] = [None] * len(footprints)
     if circles:
-        xs, ys = frame.to_xy(c_lngs, c_lats)
-        for i, point in zip(circles, shapely.points(xs, ys).tolist(), strict=True):
-            footprint = footprints[i]
-            assert isinstance(footprint, Circle)
-            out[i] = PlanarFootprint(point, footprint.radius_m)
+        for i, point in zip(circles, shapely.points(cx, cy).tolist(), strict=True):
+            circle = footprints[i]
+            assert isinstance(circle, Circle)
+            out[i] = PlanarFootprint(point, circle.radius_m)
     if polygons:
-        for i, polygon in zip(polygons, _polygons(frame, lngs, lats, sizes, rings_of), strict=True):
-            out[i] = PlanarFootprint(polygon, 0.0)
+        made = _polygons(px, py, got, rings_of)
+        for i, core in zip(polygons, made, strict=True):
+            out[i] = PlanarFootprint(core, 0.0)
     return [p for p in out if p is not None]
 
 
@@ -175,29 +192,11 @@ def planar_cached(footprints: Sequence[Footprint], frame: LocalFrame) -> list[Pl
     return [h for h in hits if h is not None]
 
 
-def _polygons(
-    frame: LocalFrame,
-    lngs: list[float],
-    lats: list[float],
-    sizes: list[int],
-    rings_of: list[int],
-) -> list[BaseGeometry]:
-    """The polygons of the rings (each polygon's shell then its holes, `rings_of` of them
-    per polygon), projected as `_ring_xy` does."""
-    many = getattr(frame, "rings_to_xy_many", None)
-    if many is not None:
-        xs, ys, got = many(lngs, lats, sizes)
-    else:
-        xs, ys, got = [], [], []
-        start = 0
-        for size in sizes:
-            rx, ry = frame.ring_to_xy(lngs[start : start + size], lats[start : start + size])
-            xs.extend(rx)
-            ys.extend(ry)
-            got.append(len(rx))
-            start += size
+def _polygons(xs: Coords, ys: Coords, sizes: list[int], rings_of: list[int]) -> list[BaseGeometry]:
+    """The polygons of projected rings (`sizes`: each ring's points), each polygon's shell
+    then its holes (`rings_of`: how many rings each polygon has), as `planar` makes them."""
     ring_index: list[int] = []
-    for r, n in enumerate(got):
+    for r, n in enumerate(sizes):
         ring_index.extend([r] * n)
     polygon_index: list[int] = []
     for p, n in enumerate(rings_of):
@@ -213,7 +212,7 @@ def _polygons(
     start = r = 0
     for n in rings_of:
         rings_xy = []
-        for size in got[r : r + n]:
+        for size in sizes[r : r + n]:
             rings_xy.append(
                 list(zip(xs[start : start + size], ys[start : start + size], strict=True))
             )

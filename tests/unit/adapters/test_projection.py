@@ -61,3 +61,14 @@ def test_some_rings_are_densified_and_some_not() -> None:
 def test_no_rings() -> None:
     xs, ys, sizes = FRAME.rings_to_xy_many([], [], [])
     assert (list(xs), list(ys), sizes) == ([], [], [])
+
+
+def test_a_ring_of_one_vertex_is_a_point_as_to_xy_gives_it() -> None:
+    points = [ZURICH, LatLng(47.5, 8.6)]
+    rings = [(points[0],), RINGS[1], (points[1],), RINGS[0]]
+    xs, ys, sizes = FRAME.rings_to_xy_many(*_split(rings))
+    px, py = FRAME.to_xy([p.lng for p in points], [p.lat for p in points])
+    assert sizes[0] == sizes[2] == 1
+    assert (float(xs[0]), float(ys[0])) == (float(px[0]), float(py[0]))
+    second = sizes[0] + sizes[1]
+    assert (float(xs[second]), float(ys[second])) == (float(px[1]), float(py[1]))
