@@ -86,7 +86,7 @@ class AeqdFrame:
 
     def rings_to_xy_many(
         self, lngs: Coords, lats: Coords, sizes: Sequence[int]
-    ) -> tuple[Coords, Coords, list[int]]:
+    ) -> tuple[Coords, list[int]]:
         """See `domain.geometry.RingsFrame.rings_to_xy_many`: `ring_to_xy` of several rings
         (their vertices concatenated, `sizes` giving each ring's count) in one projection.
 
@@ -94,7 +94,7 @@ class AeqdFrame:
         same arithmetic) is taken from the one projection; the others are passed to
         `ring_to_xy` itself, so each ring comes out exactly as `ring_to_xy` gives it."""
         if not sizes:
-            return [], [], []
+            return np.empty((0, 2)), []
         xs, ys = self.to_xy(lngs, lats)
         x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
         ends = np.cumsum(np.asarray(sizes, dtype=np.intp))
@@ -113,7 +113,7 @@ class AeqdFrame:
             if longest**2 * (farthest + longest) > bound:
                 redo.append(k)
         if not redo:
-            return x, y, list(sizes)
+            return np.column_stack((x, y)), list(sizes)
         out_x: list[float] = []
         out_y: list[float] = []
         out_sizes: list[int] = []
@@ -132,7 +132,7 @@ class AeqdFrame:
         out_x.extend(x[done:].tolist())
         out_y.extend(y[done:].tolist())
         out_sizes.extend(sizes[len(out_sizes) :])
-        return out_x, out_y, out_sizes
+        return np.column_stack((out_x, out_y)), out_sizes
 
     def _pieces(
         self,

@@ -53,11 +53,11 @@ class RingsFrame(Protocol):
 
     def rings_to_xy_many(
         self, lngs: Coords, lats: Coords, sizes: Sequence[int]
-    ) -> tuple[Coords, Coords, list[int]]:
+    ) -> tuple[Coords, list[int]]:
         """`ring_to_xy` of each ring, the rings' vertices given one after another
         (`sizes`: how many of them each ring has): the points of all rings in the same
-        order, and how many of them each ring got. A ring of one vertex is a point, given
-        back as `to_xy` gives it."""
+        order, as (x, y) rows, and how many of them each ring got. A ring of one vertex
+        is a point, given back as `to_xy` gives it."""
         ...
 
 
@@ -138,26 +138,26 @@ def planar_many(footprints: Sequence[Footprint], frame: LocalFrame) -> list[Plan
     n = len(circles)
     many = getattr(frame, "rings_to_xy_many", None)
     if many is not None:
-        xs, ys, got = many(lngs, lats, sizes)
-        cx, cy, px, py, got = xs[:n], ys[:n], xs[n:], ys[n:], got[n:]
+        xy, got = many(lngs, lats, sizes)
+        centres, corners, got = xy[:n], xy[n:], got[n:]
     else:
-        cx, cy = frame.to_xy(lngs[:n], lats[:n]) if circles else ([], [])
-        px, py, got = [], [], []
+        xs, ys = frame.to_xy(lngs[:n], lats[:n]) if circles else ([], [])
+        centres = list(zip(xs, ys, strict=True))
+        corners, got = [], []
         start = n
         for size in sizes[n:]:
             rx, ry = frame.ring_to_xy(lngs[start : start + size], lats[start : start + size])
-            px.extend(rx)
-            py.extend(ry)
+            corners.extend(zip(rx, ry, strict=True))
             got.append(len(rx))
             start += size
     out: list[PlanarFootprint | None] = [None] * len(footprints)
     if circles:
-        for i, point in zip(circles, shapely.points(cx, cy).tolist(), strict=True):
+        for i, point in zip(circles, shapely.points(centres).tolist(), strict=True):
             circle = footprints[i]
             assert isinstance(circle, Circle)
             out[i] = PlanarFootprint(point, circle.radius_m)
     if polygons:
-        made = _polygons(px, py, got, rings_of)
+        made = _polygons(corners, got, rings_of)
         for i, core in zip(polygons, made, strict=True):
             out[i] = PlanarFootprint(core, 0.0)
     return [p for p in out if p is not None]
@@ -192,9 +192,10 @@ def planar_cached(footprints: Sequence[Footprint], frame: LocalFrame) -> list[Pl
     return [h for h in hits if h is not None]
 
 
-def _polygons(xs: Coords, ys: Coords, sizes: list[int], rings_of: list[int]) -> list[BaseGeometry]:
-    """The polygons of projected rings (`sizes`: each ring's points), each polygon's shell
-    then its holes (`rings_of`: how many rings each polygon has), as `planar` makes them."""
+def _polygons(xy: Coords, sizes: list[int], rings_of: list[int]) -> list[BaseGeometry]:
+    """The polygons of projected rings ((x, y) rows, `sizes` of them for each ring), each
+    polygon's shell then its holes (`rings_of`: how many rings each polygon has), as
+    `planar` makes them."""
     ring_index: list[int] = []
     for r, n in enumerate(sizes):
         ring_index.extend([r] * n)
@@ -202,20 +203,18 @@ def _polygons(xs: Coords, ys: Coords, sizes: list[int], rings_of: list[int]) -> 
     for p, n in enumerate(rings_of):
         polygon_index.extend([p] * n)
     try:
-        rings = shapely.linearrings(xs, ys, indices=ring_index)
+        rings = shapely.linearrings(xy, indices=ring_index)
         made: list[BaseGeometry] = shapely.polygons(rings, indices=polygon_index).tolist()
         return made
     except (shapely.errors.GEOSException, ValueError):
         pass  # a degenerate ring: made one by one, as `planar` makes it (and fails)
-    xs, ys = list(xs), list(ys)
+    rows = [(float(x), float(y)) for x, y in xy]
     out = []
     start = r = 0
     for n in rings_of:
         rings_xy = []
         for size in sizes[r : r + n]:
-            rings_xy.append(
-                list(zip(xs[start : start + size], ys[start : start + size], strict=True))
-            )
+            rings_xy.append(rows[start : start + size])
             start += size
         r += n
         out.append(shapely.Polygon(rings_xy[0], rings_xy[1:]))
