@@ -8,6 +8,7 @@ far less than a millimetre at these scales.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -82,6 +83,56 @@ class AeqdFrame:
                 out_x.extend(extra[0])
                 out_y.extend(extra[1])
         return out_x, out_y
+
+    def rings_to_xy_many(
+        self, lngs: Coords, lats: Coords, sizes: Sequence[int]
+    ) -> tuple[Coords, list[int]]:
+        """See `domain.geometry.RingsFrame.rings_to_xy_many`: `ring_to_xy` of several rings
+        (their vertices concatenated, `sizes` giving each ring's count) in one projection.
+
+        A ring that `ring_to_xy` would give back unchanged (its quick test below is the
+        same arithmetic) is taken from the one projection; the others are passed to
+        `ring_to_xy` itself, so each ring comes out exactly as `ring_to_xy` gives it."""
+        if not sizes:
+            return np.empty((0, 2)), []
+        xs, ys = self.to_xy(lngs, lats)
+        x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        ends = np.cumsum(np.asarray(sizes, dtype=np.intp))
+        starts = ends - np.asarray(sizes, dtype=np.intp)
+        # Each vertex's successor within its ring (the last one's is the ring's first).
+        nxt = np.arange(1, len(x) + 1)
+        nxt[ends - 1] = starts
+        chord2 = (x[nxt] - x) ** 2 + (y[nxt] - y) ** 2
+        longest2 = np.maximum.reduceat(chord2, starts).tolist()
+        farthest2 = np.maximum.reduceat(x * x + y * y, starts).tolist()
+        bound = 6 * _R_MIN_M**2 * GEODESIC_TOLERANCE_M / 4
+        redo = []
+        for k in range(len(sizes)):
+            longest = math.sqrt(longest2[k])
+            farthest = math.sqrt(farthest2[k])
+            if longest**2 * (farthest + longest) > bound:
+                redo.append(k)
+        if not redo:
+            return np.column_stack((x, y)), list(sizes)
+        out_x: list[float] = []
+        out_y: list[float] = []
+        out_sizes: list[int] = []
+        lng, lat = np.asarray(lngs, dtype=float), np.asarray(lats, dtype=float)
+        done = 0
+        for k in redo:
+            s, e = int(starts[k]), int(ends[k])
+            out_x.extend(x[done:s].tolist())
+            out_y.extend(y[done:s].tolist())
+            out_sizes.extend(sizes[len(out_sizes) : k])
+            rx, ry = self.ring_to_xy(lng[s:e].tolist(), lat[s:e].tolist())
+            out_x.extend(float(v) for v in rx)
+            out_y.extend(float(v) for v in ry)
+            out_sizes.append(len(rx))
+            done = e
+        out_x.extend(x[done:].tolist())
+        out_y.extend(y[done:].tolist())
+        out_sizes.extend(sizes[len(out_sizes) :])
+        return np.column_stack((out_x, out_y)), out_sizes
 
     def _pieces(
         self,

@@ -7,18 +7,31 @@ or approved. It is pure: the caller supplies candidates and relations.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .conflicts import Overlap, Projector, Separation, volumes_conflict
+from .conflicts import (
+    Overlap,
+    Projector,
+    Separation,
+    altitude_overlap,
+    time_overlap,
+    trusted_band,
+    trusted_window,
+    volumes_conflict,
+)
 from .geometry import (
     FrameFactory,
     PlanarFootprint,
     center_of,
     footprint_center,
+    footprints_conflict_many,
     overlap_outline,
     planar,
+    planar_cached,
 )
 from .model import Agreement, AgreementKind, OperationState, Zone, ZoneDisclosure, ZoneKind
 from .volumes import Circle, Footprint, LatLng, Polygon, Volume4D
@@ -235,13 +248,7 @@ class PairFrames:
 
     def origin(self, a: Footprint, b: Footprint) -> LatLng:
         """The pair's frame centre: the same for (a, b) and (b, a)."""
-        p, q = _anchor(a), _anchor(b)
-        if abs(p.lng - q.lng) > 180.0:  # across the antimeridian: averaging degrees fails
-            mid = center_of((p, q))
-            lat, lng = mid.lat, mid.lng
-        else:
-            lat, lng = (p.lat + q.lat) / 2, (p.lng + q.lng) / 2
-        return LatLng(round(lat, self._GRID_DEG), round(lng, self._GRID_DEG))
+        return LatLng(*_origin(_anchor(a), _anchor(b)))
 
     def planar(self, footprint: Footprint, origin: LatLng) -> PlanarFootprint:
         key = (id(footprint), origin)
@@ -268,6 +275,194 @@ def _anchor(footprint: Footprint) -> LatLng:
     return footprint.center if isinstance(footprint, Circle) else footprint.exterior[0]
 
 
+#: Decimals of the pair frames' grid (0.1 degree).
+_GRID_DEG = PairFrames._GRID_DEG
+
+
+def _origin(p: LatLng, q: LatLng) -> tuple[float, float]:
+    """`PairFrames.origin` of footprints anchored at `p` and `q`, as (lat, lng)."""
+    if abs(p.lng - q.lng) > 180.0:  # across the antimeridian: averaging degrees fails
+        mid = center_of((p, q))
+        lat, lng = mid.lat, mid.lng
+    else:
+        lat, lng = (p.lat + q.lat) / 2, (p.lng + q.lng) / 2
+    return round(lat, _GRID_DEG), round(lng, _GRID_DEG)
+
+
+class _OperationScan:
+    """The operation half of `assess`, deciding the same pairs as `volumes_conflict` in
+    `PairFrames`, the same way, but in bulk: time and altitude with plain comparisons
+    (exact, not merely conservative), then the footprints of all pairs left, projected
+    together frame by frame (`planar_cached`) and tested together
+    (`footprints_conflict_many`). Result objects are made for conflicts only.
+
+    `scan` runs per submitted volume, in `assess`'s order, and raises what
+    `volumes_conflict` would (mixed datums) where it would; `conflicts` decides the
+    footprints of every pair scanned and gives the conflicts of each volume in order."""
+
+    def __init__(
+        self, relations: Relations, operations: Iterable[OperationCandidate], frames: FrameFactory
+    ) -> None:
+        me = relations.party_id
+        separations: dict[str, Separation] = {}
+        entries: list[tuple[OperationCandidate, Volume4D, Separation]] = []
+        for operation in operations:
+            if operation.party_id == me:
+                continue
+            separation = separations.get(operation.party_id)
+            if separation is None:
+                separation = separations[operation.party_id] = relations.separation_with(
+                    operation.party_id
+                )
+            for other in operation.volumes:
+                entries.append((operation, other, separation))
+        self._entries = entries
+        self._frames = frames
+        #: Pairs that overlap in time and altitude: (volume index, entry index).
+        self._pairs: list[tuple[int, int]] = []
+        self._volumes: list[Volume4D] = []
+        #: Entry indices by start time, the starts, and the longest entry (built for a
+        #: second volume: a plan of many volumes looks only at the entries near each).
+        self._by_start: tuple[list[int], list[datetime], timedelta] | None = None
+
+    def scan(self, index: int, volume: Volume4D) -> None:
+        """Finds the entries that overlap `volume` in time and altitude."""
+        self._volumes.append(volume)
+        entries = self._entries
+        a_time, a_band = volume.time, volume.altitude
+        a_start, a_end = a_time.start, a_time.end
+        a_lower, a_upper, a_reference = a_band.lower_m, a_band.upper_m, a_band.reference
+        # Per time separation: the window an entry must enter, (lo, hi), or None where
+        # padding leaves the datetime range (`time_overlap` decides those).
+        bounds: dict[float, tuple[datetime, datetime] | None] = {}
+        ks: Iterable[int] = range(len(entries))
+        if index > 0 and len(entries) > 8:
+            ks = self._near(a_start, a_end)
+        pairs = self._pairs
+        for k in ks:
+            _, other, separation = entries[k]
+            time_s = separation.time_s
+            if time_s in bounds:
+                bound = bounds[time_s]
+            else:
+                pad = timedelta(seconds=time_s)
+                try:
+                    bound = bounds[time_s] = (a_start - pad, a_end + pad)
+                except OverflowError:
+                    bound = bounds[time_s] = None
+            b_time = other.time
+            if bound is None:
+                if time_overlap(a_time, b_time, time_s) is None:
+                    continue
+            # `time_overlap` overlaps exactly when b starts before hi and ends after lo.
+            elif not (b_time.start < bound[1] and b_time.end > bound[0]):
+                continue
+            b_band = other.altitude
+            if b_band.reference != a_reference:
+                altitude_overlap(a_band, b_band, separation.vertical_m)  # raises
+            vertical_m = separation.vertical_m
+            if max(a_lower - vertical_m, b_band.lower_m) < min(
+                a_upper + vertical_m, b_band.upper_m
+            ):
+                pairs.append((index, k))
+
+    def _near(self, a_start: datetime, a_end: datetime) -> list[int]:
+        """The entries, in order, that may come within the widest time separation of
+        [a_start, a_end): those starting before its end and less than the longest entry
+        before its start (all of them where that leaves the datetime range)."""
+        entries = self._entries
+        if self._by_start is None:
+            order = sorted(range(len(entries)), key=lambda k: entries[k][1].time.start)
+            starts = [entries[k][1].time.start for k in order]
+            longest = max(e[1].time.end - e[1].time.start for e in entries)
+            self._by_start = (order, starts, longest)
+        order, starts, longest = self._by_start
+        pad = timedelta(seconds=max(e[2].time_s for e in entries))
+        try:
+            first = bisect_right(starts, a_start - pad - longest)
+        except OverflowError:
+            first = 0
+        try:
+            last = bisect_left(starts, a_end + pad)
+        except OverflowError:
+            last = len(starts)
+        return sorted(order[first:last])
+
+    def conflicts(self) -> list[list[Conflict]]:
+        """The operation conflicts of each scanned volume, in `assess`'s order."""
+        out: list[list[Conflict]] = [[] for _ in self._volumes]
+        if not self._pairs:
+            return out
+        entries, volumes = self._entries, self._volumes
+        anchors: dict[int, LatLng] = {}
+        a_anchors = [_anchor(v.footprint) for v in volumes]
+        # The frame centre of each pair, and each frame's footprints (by identity).
+        by_origin: dict[tuple[float, float], dict[int, Footprint]] = {}
+        origins: list[tuple[float, float]] = []
+        for index, k in self._pairs:
+            a = volumes[index].footprint
+            b = entries[k][1].footprint
+            q = anchors.get(k)
+            if q is None:
+                q = anchors[k] = _anchor(b)
+            origin = _origin(a_anchors[index], q)
+            origins.append(origin)
+            needed = by_origin.get(origin)
+            if needed is None:
+                needed = by_origin[origin] = {}
+            needed[id(a)] = a
+            needed[id(b)] = b
+        flat: dict[tuple[tuple[float, float], int], PlanarFootprint] = {}
+        for origin, needed in by_origin.items():
+            footprints = list(needed.values())
+            made = planar_cached(footprints, self._frames(LatLng(*origin)))
+            for footprint, planar_footprint in zip(footprints, made, strict=True):
+                flat[(origin, id(footprint))] = planar_footprint
+        tests = [
+            (
+                flat[(origin, id(volumes[index].footprint))],
+                flat[(origin, id(entries[k][1].footprint))],
+                entries[k][2].horizontal_m,
+            )
+            for (index, k), origin in zip(self._pairs, origins, strict=True)
+        ]
+        for (index, k), hit in zip(self._pairs, footprints_conflict_many(tests), strict=True):
+            if hit:
+                operation, other, separation = entries[k]
+                out[index].append(
+                    Conflict(
+                        ConflictKind.OPERATION,
+                        index,
+                        "operation",
+                        operation.id,
+                        operation.party_id,
+                        _overlap(volumes[index], other, separation),
+                    )
+                )
+        return out
+
+
+def _overlap(a: Volume4D, b: Volume4D, separation: Separation) -> Overlap:
+    """`volumes_conflict`'s overlap of a pair known to overlap in time and altitude:
+    the same arithmetic as `time_overlap` and `altitude_overlap`, without re-checking
+    what valid windows and bands already guarantee (`trusted_window`)."""
+    pad = timedelta(seconds=separation.time_s)
+    a_time, b_time = a.time, b.time
+    # `time_overlap`'s very expressions: where they would overflow, `scan` already has.
+    window = trusted_window(
+        b_time.start if a_time.start - b_time.start <= pad else a_time.start - pad,
+        b_time.end if b_time.end - a_time.end <= pad else a_time.end + pad,
+    )
+    a_band, b_band = a.altitude, b.altitude
+    vertical_m = separation.vertical_m
+    band = trusted_band(
+        max(a_band.lower_m - vertical_m, b_band.lower_m),
+        min(a_band.upper_m + vertical_m, b_band.upper_m),
+        b_band.reference,
+    )
+    return Overlap(window, band)
+
+
 def assess(
     volumes: Sequence[Volume4D],
     relations: Relations,
@@ -280,6 +475,74 @@ def assess(
 
     Candidates may be a superset (e.g. from a cell index); each pair gets the exact test.
     """
+    relevant_zones = [z for z in zones if relations.zone_matters(z)]
+    operations_scan = _OperationScan(relations, operations, frames)
+    zone_conflicts: list[list[Conflict]] = []
+    conflicts: list[Conflict] = []
+    reviews: dict[str, tuple[str, list[str]]] = {}
+    notices: list[NoticeTarget] = []
+    pairs = PairFrames(frames)
+    for index, volume in enumerate(volumes):
+        project: VolumeFrame | None = None
+        for zone in relevant_zones:
+            separation = relations.separation_with(zone.party_id)
+            in_pair = pairs.projector(volume.footprint, zone.footprint)
+            for zone_volume in zone.volumes():
+                overlap = volumes_conflict(volume, zone_volume, separation, in_pair)
+                if overlap is None:
+                    continue
+                private = zone.disclosure is ZoneDisclosure.PRIVATE
+                conflicts.append(
+                    Conflict(
+                        _ZONE_CONFLICT[zone.kind],
+                        index,
+                        "zone",
+                        zone.id,
+                        zone.party_id,
+                        overlap,
+                        private,
+                    )
+                )
+                agreement = relations.agreements.get(zone.party_id)
+                if agreement is None:
+                    continue
+                if zone.kind is ZoneKind.REVIEW:
+                    _, zone_ids = reviews.setdefault(zone.party_id, (agreement.id, []))
+                    if zone.id not in zone_ids:
+                        zone_ids.append(zone.id)
+                elif zone.kind is ZoneKind.NOTIFY:
+                    if project is None:
+                        project = VolumeFrame(frames, volume)
+                    outline = project.outline(
+                        volume.footprint, zone.footprint, separation.horizontal_m
+                    )
+                    notices.append(
+                        NoticeTarget(
+                            zone.party_id, agreement.id, zone.id, index, overlap, outline, private
+                        )
+                    )
+        operations_scan.scan(index, volume)
+        zone_conflicts.append(conflicts)
+        conflicts = []
+    for of_zones, of_operations in zip(zone_conflicts, operations_scan.conflicts(), strict=True):
+        conflicts.extend(of_zones)
+        conflicts.extend(of_operations)
+    required = tuple(
+        RequiredReview(party, agreement_id, tuple(zone_ids))
+        for party, (agreement_id, zone_ids) in sorted(reviews.items())
+    )
+    return Assessment(tuple(conflicts), required, tuple(notices))
+
+
+def assess_pairwise(
+    volumes: Sequence[Volume4D],
+    relations: Relations,
+    zones: Iterable[Zone],
+    operations: Iterable[OperationCandidate],
+    frames: FrameFactory,
+) -> Assessment:
+    """`assess` one pair at a time (`volumes_conflict` in `PairFrames`): the reference
+    that `assess`'s bulk test of operations is held to (tests/unit/domain)."""
     me = relations.party_id
     relevant_zones = [z for z in zones if relations.zone_matters(z)]
     others = [o for o in operations if o.party_id != me]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .geometry import PlanarFootprint, footprint_within, footprints_conflict
-from .volumes import AltitudeBand, Footprint, TimeWindow, Volume4D
+from .volumes import AltitudeBand, AltitudeReference, Footprint, TimeWindow, Volume4D
 
 Projector = Callable[[Footprint], PlanarFootprint]
 
@@ -49,6 +49,27 @@ def altitude_overlap(a: AltitudeBand, b: AltitudeBand, separation_m: float) -> A
         min(a.upper_m + separation_m, b.upper_m),
     )
     return AltitudeBand(lower, upper, b.reference) if lower < upper else None
+
+
+def trusted_window(start: datetime, end: datetime) -> TimeWindow:
+    """TimeWindow(start, end) without its checks, for bounds taken from valid windows (in
+    UTC, start < end), where the checks would change nothing: they cost more than the
+    rest of a conflict test."""
+    window = object.__new__(TimeWindow)
+    object.__setattr__(window, "start", start)
+    object.__setattr__(window, "end", end)
+    return window
+
+
+def trusted_band(lower_m: float, upper_m: float, reference: AltitudeReference) -> AltitudeBand:
+    """AltitudeBand(lower_m, upper_m, reference) without its checks, for limits taken from
+    valid bands (finite, lower_m < upper_m): see `trusted_window`."""
+    band = object.__new__(AltitudeBand)
+    object.__setattr__(band, "lower_m", lower_m)
+    object.__setattr__(band, "upper_m", upper_m)
+    object.__setattr__(band, "reference", reference)
+    object.__setattr__(band, "stated", None)
+    return band
 
 
 @dataclass(frozen=True, slots=True)
