@@ -40,39 +40,32 @@ from deconflict.domain.operation import Operation
 from deconflict.domain.volumes import Circle, Footprint, LatLng, Polygon, Volume4D
 
 #: Bump when the PostGIS table's layout or loading changes: part of each table's name.
-POSTGIS_LAYOUT = 1
+POSTGIS_LAYOUT = 2
 QUAD_SEGS = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One volume of a counting operation."""
+    """One volume (`volume_index`) of the current version of a counting operation."""
 
     operation_id: str
+    volume_index: int
     party_id: str
-    footprint: Footprint
-    lower_m: float
-    upper_m: float
-    start_s: float
-    end_s: float
+    volume: Volume4D
 
 
 def rows(operations: Iterable[Operation]) -> list[Row]:
     """The volumes of the current versions of the counting operations."""
     return [
-        Row(
-            op.id,
-            op.party_id,
-            v.footprint,
-            v.altitude.lower_m,
-            v.altitude.upper_m,
-            v.time.start.timestamp(),
-            v.time.end.timestamp(),
-        )
+        Row(op.id, k, op.party_id, v)
         for op in operations
         if op.counts
-        for v in op.current.volumes
+        for k, v in enumerate(op.current.volumes)
     ]
+
+
+#: One match: (query volume index, operation id, that operation's volume index).
+Match = tuple[int, str, int]
 
 
 def _ring_wkt(points: Sequence[LatLng]) -> str:
@@ -138,10 +131,10 @@ class PostGIS:
                 raise LookupError(f"no table {self.table} and nothing to load")
             self.load(data)
         self._sql = f"""
-            SELECT DISTINCT o.operation_id FROM
+            SELECT q.i - 1, o.operation_id, o.volume_index FROM
               unnest(%(wkt)s::text[], %(radius)s::float8[], %(lower)s::float8[],
                      %(upper)s::float8[], %(start)s::timestamptz[], %(end)s::timestamptz[])
-                AS q(wkt, radius, lower_m, upper_m, t_start, t_end)
+                WITH ORDINALITY AS q(wkt, radius, lower_m, upper_m, t_start, t_end, i)
               JOIN "{self.table}" AS o
                 ON ST_DWithin(o.geog, ST_GeogFromText(q.wkt), q.radius + %(h)s)
                AND o.span && tstzrange(q.t_start - %(t)s * interval '1 second',
@@ -179,19 +172,22 @@ class PostGIS:
         c = self.conn
         c.execute(f'DROP TABLE IF EXISTS "{partial}", "{partial}_raw"')
         c.execute(
-            f'CREATE UNLOGGED TABLE "{partial}_raw" (operation_id text, party_id text, '
+            f'CREATE UNLOGGED TABLE "{partial}_raw" (operation_id text, volume_index int, '
+            "party_id text, "
             "wkt text, radius float8, lower_m float8, upper_m float8, "
             "t_start float8, t_end float8)"
         )
         buffer = io.StringIO()
         for r in data:
-            wkt, radius = core_wkt(r.footprint)
-            fields = (r.operation_id, r.party_id, wkt, radius, r.lower_m, r.upper_m)
-            buffer.write("\t".join(map(str, (*fields, r.start_s, r.end_s))) + "\n")
+            wkt, radius = core_wkt(r.volume.footprint)
+            band, window = r.volume.altitude, r.volume.time
+            fields = (r.operation_id, r.volume_index, r.party_id, wkt, radius)
+            limits = (band.lower_m, band.upper_m, window.start.timestamp(), window.end.timestamp())
+            buffer.write("\t".join(map(str, (*fields, *limits))) + "\n")
         with c.cursor() as cur, cur.copy(f'COPY "{partial}_raw" FROM STDIN') as copy:
             copy.write(buffer.getvalue())
         c.execute(
-            f'CREATE TABLE "{partial}" AS SELECT operation_id, party_id, '
+            f'CREATE TABLE "{partial}" AS SELECT operation_id, volume_index, party_id, '
             f"{_geog('wkt', 'radius')} AS geog, "
             "tstzrange(to_timestamp(t_start), to_timestamp(t_end)) AS span, "
             f'lower_m, upper_m FROM "{partial}_raw"'
@@ -202,10 +198,10 @@ class PostGIS:
         c.execute(f'ALTER TABLE "{partial}" RENAME TO "{self.table}"')
         self.load_s = time.perf_counter() - start
 
-    def query(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> set[str]:
-        """Ids of the counting operations of other parties within `sep` of any volume."""
+    def query(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> set[Match]:
+        """The volumes of counting operations of other parties within `sep` of each volume."""
         params = _params(volumes, sep, party_id)
-        return {r[0] for r in self.conn.execute(self._sql, params, prepare=True)}
+        return {(i, o, k) for i, o, k in self.conn.execute(self._sql, params, prepare=True)}
 
     def explain(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> str:
         params = _params(volumes, sep, party_id)
@@ -225,14 +221,15 @@ class InProcess:
     def __init__(self, data: Sequence[Row], center: LatLng = CENTER) -> None:
         self.frame = AeqdFrame(center.lat, center.lng)
         self.ids = np.array([r.operation_id for r in data], dtype=object)
+        self.volume_index = np.array([r.volume_index for r in data], dtype=np.int32)
         parties = sorted({r.party_id for r in data})
         self.party_codes = {p: i for i, p in enumerate(parties)}
         self.party = np.array([self.party_codes[r.party_id] for r in data], dtype=np.int32)
-        self.lower = np.array([r.lower_m for r in data])
-        self.upper = np.array([r.upper_m for r in data])
-        self.start = np.array([r.start_s for r in data])
-        self.end = np.array([r.end_s for r in data])
-        cores = [self.planar(r.footprint) for r in data]
+        self.lower = np.array([r.volume.altitude.lower_m for r in data])
+        self.upper = np.array([r.volume.altitude.upper_m for r in data])
+        self.start = np.array([r.volume.time.start.timestamp() for r in data])
+        self.end = np.array([r.volume.time.end.timestamp() for r in data])
+        cores = [self.planar(r.volume.footprint) for r in data]
         self.cores = np.array([g for g, _ in cores], dtype=object)
         self.radius = np.array([radius for _, radius in cores])
         self.max_radius = float(self.radius.max(initial=0.0))
@@ -250,11 +247,11 @@ class InProcess:
 
         return shapely.Polygon(ring(footprint.exterior), [ring(h) for h in footprint.holes]), 0.0
 
-    def query(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> set[str]:
-        """Ids of the counting operations of other parties within `sep` of any volume."""
+    def query(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> set[Match]:
+        """The volumes of counting operations of other parties within `sep` of each volume."""
         party = self.party_codes.get(party_id, -1)
-        found: set[str] = set()
-        for v in volumes:
+        found: set[Match] = set()
+        for i, v in enumerate(volumes):
             core, radius = self.planar(v.footprint)
             idx = self.tree.query(
                 core, predicate="dwithin", distance=radius + self.max_radius + sep.horizontal_m
@@ -271,5 +268,7 @@ class InProcess:
             near = shapely.distance(self.cores[idx], core) < radius + self.radius[idx] + (
                 sep.horizontal_m
             )
-            found.update(self.ids[idx[near]])
+            idx = idx[near]
+            pairs = zip(self.ids[idx], self.volume_index[idx].tolist(), strict=True)
+            found.update((i, str(o), k) for o, k in pairs)
         return found
