@@ -116,12 +116,8 @@ class Result:
         return statistics.median(self.times[path])
 
 
-def _progress(label: str) -> tuple[Progress, Callable[[], None]]:
-    return rich_progress(label)
-
-
 def _with_progress(label: str, open_: Callable[[Progress], Container]) -> Container:
-    update, close = _progress(label)
+    update, close = rich_progress(label)
     try:
         return open_(update)
     finally:
@@ -338,7 +334,7 @@ def load(url: str, size: int) -> list[tuple[str, float]]:
 
 
 def _timed_seed(container: Container, size: int, label: str) -> float:
-    update, close = _progress(f"seeding {size:,} operations ({label})")
+    update, close = rich_progress(f"seeding {size:,} operations ({label})")
     try:
         start = time.perf_counter()
         seed(container, size, update)
