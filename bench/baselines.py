@@ -15,7 +15,7 @@ no redaction.
   buffer to build per query).
   Needs PostGIS: `scripts/postgis` installs Debian's package.
 - `InProcess`: shapely STRtree over the footprints' cores (circles as centre + radius,
-  exact) in one azimuthal equidistant frame at the scenario's centre, and numpy arrays
+  exact) in one azimuthal equidistant frame at the scenario's centre (pyproj), and numpy arrays
   for windows, bands and parties; the tree is built once, the query is timed.
 """
 
@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import psycopg
 import shapely
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import make_url
 
 from bench.scenario import CENTER, database_prefix
-from deconflict.adapters.projection import AeqdFrame
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.operation import Operation
 from deconflict.domain.volumes import Circle, Footprint, LatLng, Polygon, Volume4D
@@ -219,7 +219,11 @@ class InProcess:
     """STRtree over the footprints' cores plus numpy columns, in one AEQD frame."""
 
     def __init__(self, data: Sequence[Row], center: LatLng = CENTER) -> None:
-        self.frame = AeqdFrame(center.lat, center.lng)
+        self.to_xy = Transformer.from_crs(
+            "EPSG:4326",
+            f"+proj=aeqd +lat_0={center.lat} +lon_0={center.lng} +datum=WGS84 +units=m",
+            always_xy=True,
+        ).transform
         self.ids = np.array([r.operation_id for r in data], dtype=object)
         self.volume_index = np.array([r.volume_index for r in data], dtype=np.int32)
         parties = sorted({r.party_id for r in data})
@@ -237,12 +241,12 @@ class InProcess:
 
     def planar(self, footprint: Footprint) -> tuple[BaseGeometry, float]:
         if isinstance(footprint, Circle):
-            (x,), (y,) = self.frame.to_xy([footprint.center.lng], [footprint.center.lat])
+            x, y = self.to_xy(footprint.center.lng, footprint.center.lat)
             return shapely.Point(float(x), float(y)), footprint.radius_m
         assert isinstance(footprint, Polygon)
 
         def ring(points: Sequence[LatLng]) -> list[tuple[float, float]]:
-            xs, ys = self.frame.to_xy([p.lng for p in points], [p.lat for p in points])
+            xs, ys = self.to_xy([p.lng for p in points], [p.lat for p in points])
             return list(zip(map(float, xs), map(float, ys), strict=True))
 
         return shapely.Polygon(ring(footprint.exterior), [ring(h) for h in footprint.holes]), 0.0

@@ -34,9 +34,8 @@ from bench.scenario import (
     _offset,
     _operation,
     background,
+    cache_key,
 )
-from deconflict.adapters.cells import RESOLUTION
-from deconflict.adapters.sql import CHUNK_S
 from deconflict.bootstrap import Container
 from deconflict.domain.model import Party
 from deconflict.domain.operation import Operation
@@ -111,9 +110,8 @@ def hot_spot_stored() -> Iterator[Operation]:
 
 
 def hot_spot_key() -> str:
-    return (
-        f"hot{HOT_SPOT_COUNT}_b{HOT_SPOT_BACKGROUND}_v{HOT_SPOT_VERSION}_r{RESOLUTION}_c{CHUNK_S}"
-    )
+    """The scenario's key for its background, prefixed with the hot spot's own."""
+    return f"hot{HOT_SPOT_COUNT}_v{HOT_SPOT_VERSION}_{cache_key(HOT_SPOT_BACKGROUND)}"
 
 
 def seed_hot_spot(container: Container, progress: Progress | None = None) -> None:
