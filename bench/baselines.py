@@ -254,25 +254,27 @@ class InProcess:
     def query(self, volumes: Sequence[Volume4D], sep: Separation, party_id: str) -> set[Match]:
         """The volumes of counting operations of other parties within `sep` of each volume."""
         party = self.party_codes.get(party_id, -1)
-        found: set[Match] = set()
-        for i, v in enumerate(volumes):
-            core, radius = self.planar(v.footprint)
-            idx = self.tree.query(
-                core, predicate="dwithin", distance=radius + self.max_radius + sep.horizontal_m
-            )
-            t0, t1 = v.time.start.timestamp(), v.time.end.timestamp()
-            keep = (
-                (self.start[idx] < t1 + sep.time_s)
-                & (self.end[idx] > t0 - sep.time_s)
-                & (self.lower[idx] < v.altitude.upper_m + sep.vertical_m)
-                & (self.upper[idx] > v.altitude.lower_m - sep.vertical_m)
-                & (self.party[idx] != party)
-            )
-            idx = idx[keep]
-            near = shapely.distance(self.cores[idx], core) < radius + self.radius[idx] + (
-                sep.horizontal_m
-            )
-            idx = idx[near]
-            pairs = zip(self.ids[idx], self.volume_index[idx].tolist(), strict=True)
-            found.update((i, str(o), k) for o, k in pairs)
-        return found
+        planar = [self.planar(v.footprint) for v in volumes]
+        q_cores = np.array([g for g, _ in planar], dtype=object)
+        q_radius = np.array([r for _, r in planar])
+        q_start = np.array([v.time.start.timestamp() for v in volumes])
+        q_end = np.array([v.time.end.timestamp() for v in volumes])
+        q_lower = np.array([v.altitude.lower_m for v in volumes])
+        q_upper = np.array([v.altitude.upper_m for v in volumes])
+        # Every (query volume, stored volume) pair whose cores come near, in one call.
+        reach = q_radius + self.max_radius + sep.horizontal_m
+        q, o = self.tree.query(q_cores, predicate="dwithin", distance=reach)
+        keep = (
+            (self.start[o] < q_end[q] + sep.time_s)
+            & (self.end[o] > q_start[q] - sep.time_s)
+            & (self.lower[o] < q_upper[q] + sep.vertical_m)
+            & (self.upper[o] > q_lower[q] - sep.vertical_m)
+            & (self.party[o] != party)
+        )
+        q, o = q[keep], o[keep]
+        near = shapely.distance(self.cores[o], q_cores[q]) < (
+            q_radius[q] + self.radius[o] + sep.horizontal_m
+        )
+        q, o = q[near], o[near]
+        matches = zip(q.tolist(), self.ids[o], self.volume_index[o].tolist(), strict=True)
+        return {(i, str(op_id), k) for i, op_id, k in matches}

@@ -275,7 +275,9 @@ def spread(results: Sequence[Result]) -> str:
         parts = []
         for path in PATHS:
             ts = sorted(r.times[path])
-            q1, _, q3 = statistics.quantiles(ts, n=4) if len(ts) > 1 else (ts[0],) * 3
+            q1, _, q3 = (
+                statistics.quantiles(ts, n=4, method="inclusive") if len(ts) > 1 else (ts[0],) * 3
+            )
             parts.append(f"{path} {_ms(ts[0])}-{_ms(q1)}/{_ms(q3)} n={len(ts)}")
         lines.append(f"  {CASE_LABELS[r.case]}, {r.stored:,}: min-q1/q3 ms: " + "; ".join(parts))
     return "\n".join(lines)
