@@ -214,6 +214,14 @@ def background(count: int, seed: int) -> Iterator[Operation]:
         yield _operation(op_id, OTHER_PARTIES[parties[i]], volume)
 
 
+def stored(size: int) -> Iterator[Operation]:
+    """Every operation `seed(container, size)` stores, in the same order: the planted
+    ones, then the background. For baselines that index the same data elsewhere."""
+    plants = planted()
+    yield from plants.all()
+    yield from background(size - plants.counting, SEED + size)
+
+
 # ---- Seeded databases ------------------------------------------------------------------
 
 
@@ -269,15 +277,18 @@ def stored_operations(container: Container) -> int:
         return int(conn.execute(select(func.count()).select_from(t.operations)).scalar_one())
 
 
-def _sqlite(size: int, progress: Progress | None) -> Container:
+Fill = Callable[[Container, Progress | None], None]
+
+
+def _sqlite(key: str, fill: Fill, progress: Progress | None) -> Container:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"sqlite_{cache_key(size)}.db"
+    path = DATA_DIR / f"sqlite_{key}.db"
     if not path.exists():
         partial = path.with_suffix(".partial")
         for leftover in DATA_DIR.glob(f"{partial.name}*"):
             leftover.unlink()
         container = _open(f"sqlite:///{partial}", DATA_DIR)
-        seed(container, size, progress)
+        fill(container, progress)
         container.uow.engine.dispose()
         with closing(sqlite3.connect(partial)) as conn:  # fold the WAL into the file
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -287,10 +298,14 @@ def _sqlite(size: int, progress: Progress | None) -> Container:
     return _open(f"sqlite:///{path}", DATA_DIR)
 
 
-def _postgresql(url: str, size: int, progress: Progress | None) -> Container:
+def database_prefix(url: str) -> str:
+    """The prefix of every cached PostgreSQL database: the one `url` names, sanitised."""
+    return re.sub(r"[^a-z0-9_]", "_", (make_url(url).database or "deconflict_bench").lower())
+
+
+def _postgresql(url: str, key: str, fill: Fill, progress: Progress | None) -> Container:
     base = make_url(url)
-    prefix = re.sub(r"[^a-z0-9_]", "_", (base.database or "deconflict_bench").lower())
-    name = f"{prefix}_{cache_key(size)}"[:63]
+    name = f"{database_prefix(url)}_{key}"[:63]
     partial = f"{name[:55]}_partial"
     admin = create_engine(
         base.set(database="postgres").render_as_string(hide_password=False),
@@ -307,7 +322,7 @@ def _postgresql(url: str, size: int, progress: Progress | None) -> Container:
         if exists is None:
             partial_url = base.set(database=partial).render_as_string(hide_password=False)
             container = _open(partial_url, DATA_DIR)
-            seed(container, size, progress)
+            fill(container, progress)
             with container.uow.engine.connect() as conn:
                 conn.execute(text("ANALYZE"))  # what autovacuum would soon do after a bulk load
                 conn.commit()
@@ -319,15 +334,32 @@ def _postgresql(url: str, size: int, progress: Progress | None) -> Container:
     return _open(base.set(database=name).render_as_string(hide_password=False), DATA_DIR)
 
 
-def open_seeded(size: int, progress: Progress | None = None) -> Container:
-    """A container on a database seeded with `size` counting operations of other
-    parties: from the cache, or seeded now (reporting progress)."""
-    url = os.environ.get(DATABASE_URL_ENV)
-    container = _postgresql(url, size, progress) if url else _sqlite(size, progress)
+def open_cached(
+    url: str | None, key: str, fill: Fill, progress: Progress | None = None
+) -> Container:
+    """A container on the cached database `key`, filled by `fill` if missing: a SQLite
+    file under bench/.data/ when `url` is None, else a PostgreSQL database named after
+    the one in `url`."""
+    return _postgresql(url, key, fill, progress) if url else _sqlite(key, fill, progress)
+
+
+def open_seeded_on(url: str | None, size: int, progress: Progress | None = None) -> Container:
+    """`open_seeded` on SQLite (`url` None) or on the PostgreSQL server of `url`."""
+
+    def fill(container: Container, progress: Progress | None) -> None:
+        seed(container, size, progress)
+
+    container = open_cached(url, cache_key(size), fill, progress)
     stored = stored_operations(container)
     expected = size + len(planted().ignored)
     assert stored == expected, f"cached database has {stored} operations, not {expected}"
     return container
+
+
+def open_seeded(size: int, progress: Progress | None = None) -> Container:
+    """A container on a database seeded with `size` counting operations of other
+    parties: from the cache, or seeded now (reporting progress)."""
+    return open_seeded_on(os.environ.get(DATABASE_URL_ENV), size, progress)
 
 
 def rich_progress(description: str) -> tuple[Progress, Callable[[], None]]:
