@@ -15,8 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bench.scenario import QUERY_PARTY, backend, open_seeded, query_caller, query_volume
-from deconflict.adapters.cells import cover
-from deconflict.domain.assessment import Assessment, Relations, assess
+from deconflict.domain.assessment import Assessment, assess
 from deconflict.services.operations import check_volumes, validate_volumes
 from deconflict.services.ports import Transaction
 
@@ -37,25 +36,22 @@ def main(argv: list[str]) -> None:
         return result
 
     def work(tx: Transaction) -> Assessment:
-        agreements = timed(
-            "agreements.active_of_party", lambda: tx.agreements.active_of_party(QUERY_PARTY)
+        around = timed(
+            "airspace.around (one statement)",
+            lambda: tx.airspace.around(QUERY_PARTY, volumes, ctx.default_separation),
         )
-        relations = Relations.of(QUERY_PARTY, agreements, ctx.default_separation)
-        reach = relations.widest_separation()
-        zones = timed(
-            "zones.candidates",
-            lambda: tx.zones.candidates(volumes, reach, list(relations.agreements)),
+        return timed(
+            "assess",
+            lambda: assess(volumes, around.relations, around.zones, around.operations, ctx.frames),
         )
-        operations = timed(
-            "operations.candidates", lambda: tx.operations.candidates(volumes, reach, QUERY_PARTY)
-        )
-        return timed("assess", lambda: assess(volumes, relations, zones, operations, ctx.frames))
 
     for _ in range(rounds):
         timed("validate_volumes", lambda: validate_volumes(volumes, ctx))
-        timed("uow.run (empty transaction)", lambda: uow.run(lambda tx: None, write=False))
-        timed("uow.run (the steps above)", lambda: uow.run(work, write=False))
-        timed("cover (one footprint)", lambda: cover(volumes[0].footprint, 50.0, ctx.frames))
+        timed(
+            "uow.run (nothing, as a check runs)",
+            lambda: uow.run(lambda tx: None, write=False, snapshot=False),
+        )
+        timed("uow.run (the steps above)", lambda: uow.run(work, write=False, snapshot=False))
         timed("check_volumes (whole)", lambda: check_volumes(uow, ctx, caller, volumes))
     container.uow.engine.dispose()
     print(f"{size:,} operations ({backend()}), {rounds} rounds, medians:")
