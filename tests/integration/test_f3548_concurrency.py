@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from deconflict.bootstrap import Container
+from deconflict.domain.errors import Contended
 from deconflict.domain.f3548 import IntentState, Manager, MissingOvns, Scope
 from deconflict.domain.volumes import AltitudeBand, Circle, LatLng, TimeWindow, Volume4D
 from deconflict.services import f3548 as svc
@@ -73,7 +74,9 @@ def _race(
                 _command(center, offset, key, now),
             )
             won.append((change, key))
-        except MissingOvns:
+        except (MissingOvns, Contended):
+            # Both are a 409 to the USS: it lost the race (Contended: it kept losing it
+            # for the whole retry budget, six writers on one spot); it reads and retries.
             pass
         except BaseException as e:  # reported by the assertion below
             failures.append(e)

@@ -311,11 +311,13 @@ def around(
 # and its retry sees the first one's rows. Claims in different cells never meet.
 #
 # A box wider than CLAIMS_MAX cells (across the antimeridian, around a pole, a continent)
-# instead updates the one row BIG and reads every cell row; every other claim reads BIG.
-# Serializable isolation sees those reads and writes of ordinary rows (B-tree pages, heap
-# tuples) reliably: a big writer and a small one in flight together are a cycle of
-# read-write conflicts, and one of them is retried. SQLite has one writer at a time and
-# needs none of this.
+# makes a big claim instead: its transaction starts again with LOCK TABLE area_claims IN
+# EXCLUSIVE MODE, before any snapshot is taken, and updates the row BIG; every other
+# claiming transaction first reads BIG FOR SHARE. So a big writer waits for every claiming
+# writer in flight and then sees their rows, and holds back the others until it commits:
+# one at READ COMMITTED then sees its rows; one SERIALIZABLE finds BIG changed since its
+# snapshot and is retried. Big claims are rare: they serialize with every writer.
+# SQLite has one writer at a time and needs none of this.
 
 CLAIM_DEG = 0.1
 _CLAIM_COLUMNS = round(360 / CLAIM_DEG)
@@ -343,36 +345,43 @@ def _cell(degrees_from_edge: float, count: int) -> int:
     return min(count - 1, max(0, math.floor(degrees_from_edge / CLAIM_DEG)))
 
 
-class Claims:
-    """The cells claimed by one writing transaction on PostgreSQL (each once)."""
+class BigClaimNeeded(Exception):
+    """Raised by a claim too big for cells: the unit of work runs the work again as a
+    big writer (`Claims(big=True)`)."""
 
-    def __init__(self, conn: Connection) -> None:
+
+class Claims:
+    """The cells claimed by one writing transaction on PostgreSQL (each once).
+
+    `big`: the transaction is a big writer; it takes its locks now, as its first
+    statements, and needs no other claim."""
+
+    def __init__(self, conn: Connection, big: bool = False) -> None:
         self._c = conn
         self._cells: set[int] = set()
-        self._big = False
+        self._big = big
+        if big:
+            conn.exec_driver_sql("LOCK TABLE area_claims IN EXCLUSIVE MODE")
+            conn.exec_driver_sql(
+                "UPDATE area_claims SET claims = claims + 1 WHERE cell = %s", (BIG,)
+            )
 
     def claim(self, extents: Sequence[Extent]) -> None:
         if self._big or not extents:
             return
         cells = claim_cells(extents)
         if cells is None:
-            self._big = True
-            self._c.exec_driver_sql(
-                "INSERT INTO area_claims (cell, claims) VALUES (%s, 1) "
-                "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
-                (BIG,),
-            )
-            self._c.exec_driver_sql("SELECT count(*) FROM area_claims WHERE cell > %s", (BIG,))
-            return
+            raise BigClaimNeeded
         fresh = [c for c in cells if c not in self._cells]
         if not fresh:
             return
-        first = not self._cells
+        if not self._cells:
+            self._c.exec_driver_sql(
+                "SELECT claims FROM area_claims WHERE cell = %s FOR SHARE", (BIG,)
+            )
         self._cells.update(fresh)
         self._c.exec_driver_sql(
             "INSERT INTO area_claims (cell, claims) SELECT unnest(%s::bigint[]), 1 "
             "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
             (fresh,),
         )
-        if first:
-            self._c.exec_driver_sql("SELECT claims FROM area_claims WHERE cell = %s", (BIG,))

@@ -1028,14 +1028,16 @@ class SqlOutbox:
         )
 
     def append(self, subscription: Subscription, event: Event, now: datetime) -> OutboxEvent:
-        sequence = subscription.next_sequence
-        # Bumping the counter row serialises appends per subscription: concurrent writers
-        # conflict here and retry, so sequences have no gaps and no duplicates.
-        self._c.execute(
+        # Bumping the counter row serialises appends per subscription (the row lock; under
+        # SERIALIZABLE also a retry), so sequences have no gaps and no duplicates at any
+        # isolation level: the increment reads the row as it is when locked.
+        s = t.subscriptions.c
+        sequence = self._c.execute(
             update(t.subscriptions)
-            .where(t.subscriptions.c.id == subscription.id)
-            .values(next_sequence=sequence + 1)
-        )
+            .where(s.id == subscription.id)
+            .values(next_sequence=s.next_sequence + 1)
+            .returning(s.next_sequence - 1)
+        ).scalar_one()
         subscription.next_sequence = sequence + 1
         event_id = self._c.execute(
             insert(t.outbox_events)
@@ -1468,8 +1470,9 @@ class SqlTransaction:
         frames: FrameFactory,
         relations: RelationsCache | None = None,
         write: bool = True,
+        big: bool = False,
     ) -> None:
-        claims = spatial.Claims(conn) if write and conn.dialect.name != "sqlite" else None
+        claims = spatial.Claims(conn, big) if write and conn.dialect.name != "sqlite" else None
         self.parties: PartyRepository = SqlParties(conn)
         self.agreements: AgreementRepository = SqlAgreements(conn)
         zones = SqlZones(conn, frames)
@@ -1546,10 +1549,14 @@ class SqlUnitOfWork:
     ) -> T:
         options = self._options(write, serializable, snapshot)
         deadline = time.monotonic() + self.retry_budget_s
+        big = False
         for attempt in itertools.count(1):
             try:
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                    return work(SqlTransaction(conn, self._frames, self._relations, write))
+                    return work(SqlTransaction(conn, self._frames, self._relations, write, big))
+            except spatial.BigClaimNeeded:
+                big = True  # again, as a big writer: its lock before any snapshot
+                continue
             except PoolTimeout as error:
                 log.warning("no free database connection: %s", error)
                 raise Unavailable("the database has no free connection; retry shortly") from None

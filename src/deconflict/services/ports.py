@@ -381,7 +381,8 @@ class UnitOfWork(Protocol):
         Writes are SERIALIZABLE (or SQLite's single writer) and retried from the start on
         a serialization failure, so `work` must not have effects outside the transaction.
         `serializable=False` runs a write at READ COMMITTED, outside the serialization
-        graph of the other writers: only for work that is correct under it (anchoring).
+        graph of the other writers: only for work that is correct under it (anchoring, and
+        new submissions, whose overlap invariant the area claims keep: adapters/spatial.py).
         `snapshot=False` runs a read with no transaction around it, each statement
         consistent on its own (a dry-run check: one statement): two round trips fewer.
         Raises `Unavailable` when the work cannot commit within the retry budget or the

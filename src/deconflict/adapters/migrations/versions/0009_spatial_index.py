@@ -112,12 +112,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relations_generation")),
     )
     op.bulk_insert(generation, [{"id": 1, "generation": 1}])
-    op.create_table(
+    claims = op.create_table(
         "area_claims",
         sa.Column("cell", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("claims", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("cell", name=op.f("pk_area_claims")),
     )
+    op.bulk_insert(claims, [{"cell": spatial.BIG, "claims": 0}])
 
     zones = sa.table(
         "zones",
