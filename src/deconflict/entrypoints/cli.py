@@ -21,6 +21,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,6 +32,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from deconflict.adapters.migrate import revision_of, upgrade
 from deconflict.adapters.sql import make_engine
@@ -366,7 +368,8 @@ def check(
 
 
 def _progress() -> Progress:
-    """A progress display on stderr (shown on a terminal only, and gone when done)."""
+    """A progress display on stderr, on a terminal only (where it is gone when done):
+    into a pipe or a file it would write blank lines."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -375,6 +378,7 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=errors,
         transient=True,
+        disable=not errors.is_terminal,
     )
 
 
@@ -451,7 +455,7 @@ def _print_batch_summary(
             soft_wrap=True,
         )
         for name, problem in rejected:
-            errors.print(f"  {name}: {problem}", soft_wrap=True, highlight=False, markup=False)
+            errors.print(Padding(Text(f"{name}: {problem}"), (0, 0, 0, 2)))
     errors.print(
         f"{count:,} operation(s) in {elapsed_s:.1f} s ({count / max(elapsed_s, 1e-9):,.0f}/s); "
         f"peak memory {_peak_memory_mb():,.0f} MB",
