@@ -37,7 +37,7 @@ from deconflict.adapters.projection import local_frame
 PLAN_SEED = 20_310_316
 #: Bump whenever the drawn plans change: it names the file.
 PLANS_VERSION = 1
-DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/deconflict_bench"
+DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/deconflict_bench_batch"
 
 
 def _volume(rng: np.random.Generator, x: float, y: float) -> dict[str, Any]:
