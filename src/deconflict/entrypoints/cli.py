@@ -307,6 +307,10 @@ def check(
     Point with properties.radius_m) with properties altitude_lower_m, altitude_upper_m,
     time_start, time_end; features that share properties.operation form one operation,
     others stand alone. What another party does not disclose is not shown.
+
+    With --party, a file of several operations is checked as one batch (progress and
+    a summary of rate and peak memory on stderr); operations with bad volumes are
+    listed there and the others still checked (exit 2).
     """
     if (party is None) == (url is None):
         errors.print(
