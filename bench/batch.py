@@ -12,6 +12,11 @@ written to bench/.data/ (kept: delete it to draw it again) and the command runs 
 subprocess, as a user runs it; its stdout (the conflict table) goes to a file beside it.
 Printed: wall time, plans per second, the peak resident memory of the command, its exit
 code (1: some plans conflict, as they do here) and the command's own summary line.
+
+`--verify N` then checks the same file in this process with `services.batch.check_many`
+and N plans one by one with `services.operations.check_volumes` (half drawn at random,
+half among those the batch found conflicts for), and compares their answers (conflicts,
+reviews and notices, in any order).
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ import numpy as np
 
 from bench import scenario
 from deconflict.adapters.projection import local_frame
+from deconflict.domain.assessment import Assessment
+from deconflict.domain.errors import InvalidInput
+from deconflict.domain.model import Caller, Role
+from deconflict.entrypoints import cli
+from deconflict.entrypoints.api import converters
+from deconflict.services.batch import check_many
+from deconflict.services.operations import check_volumes
 
 PLAN_SEED = 20_310_316
 #: Bump whenever the drawn plans change: it names the file.
@@ -102,11 +114,65 @@ def plan_file(plans: int) -> Path:
     return path
 
 
+def _canonical(answer: Assessment | InvalidInput) -> object:
+    if isinstance(answer, InvalidInput):
+        return [loc for loc, _ in answer.problems]
+    return (
+        sorted(map(repr, answer.conflicts)),
+        sorted(
+            repr((r.party_id, r.agreement_id, sorted(r.zone_ids))) for r in answer.required_reviews
+        ),
+        sorted(map(repr, answer.notices)),
+    )
+
+
+def verify(stored: int, path: Path, sample: int) -> None:
+    """The batch's answers against single checks of `sample` plans drawn at random."""
+    container = scenario.open_seeded(stored)
+    try:
+        ctx = container.ctx
+        caller = Caller("bench-verify", scenario.QUERY_PARTY, frozenset({Role.OBSERVER}))
+        plans = [
+            converters.volumes_from_api(group, ctx, at=("volumes",))
+            for group in cli._operations_in(path).values()
+        ]
+        started = time.perf_counter()
+        answers = check_many(container.uow, ctx, caller, plans)
+        batch_s = time.perf_counter() - started
+        # Half drawn from every plan (a conflict the batch missed would show there), half
+        # from those it found conflicts for (wrong or extra ones would).
+        rng = np.random.default_rng(PLAN_SEED)
+        met = [i for i, a in enumerate(answers) if isinstance(a, Assessment) and a.conflicts]
+        drawn = {int(i) for i in rng.choice(len(plans), sample - sample // 2, replace=False)}
+        drawn |= {int(i) for i in rng.choice(met, min(sample // 2, len(met)), replace=False)}
+        differ = []
+        for i in sorted(drawn):
+            try:
+                single: Assessment | InvalidInput = check_volumes(
+                    container.uow, ctx, caller, plans[i]
+                )
+            except InvalidInput as e:
+                single = e
+            if _canonical(single) != _canonical(answers[i]):
+                differ.append(i)
+        conflicts = sum(
+            len(answers[i].conflicts) for i in drawn if isinstance(answers[i], Assessment)
+        )
+        print(
+            f"verify: check_many of {len(plans):,} plans in process {batch_s:.1f} s; "
+            f"{len(drawn):,} plans drawn ({conflicts} conflicts among them) checked "
+            f"one by one: {len(differ)} differ" + (f" ({differ[:10]})" if differ else "")
+        )
+    finally:
+        container.uow.engine.dispose()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__)
     parser.add_argument("--plans", type=int, default=100_000)
     parser.add_argument("--stored", type=int, default=100_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--verify", type=int, default=0, metavar="N", help="see above")
     args = parser.parse_args(argv)
     if args.database == "postgresql":
         os.environ.setdefault(scenario.DATABASE_URL_ENV, DEFAULT_POSTGRESQL)
@@ -146,6 +212,8 @@ def main(argv: list[str]) -> int:
         f"exit {done.returncode} ({scenario.backend()}, {args.plans:,} plans, "
         f"{args.stored:,} stored)"
     )
+    if args.verify:
+        verify(args.stored, path, args.verify)
     return 0 if done.returncode in (0, 1) else done.returncode
 
 
