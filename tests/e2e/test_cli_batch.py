@@ -35,8 +35,10 @@ SUMMARY = re.compile(r"^\d[\d,]* operation\(s\) in \d+\.\d s \([\d,]+/s\); peak 
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Settings:
-    """The CLI reads its settings from the environment, as in a shell."""
+def env(monkeypatch: pytest.MonkeyPatch, own_database_url: str, tmp_path: Path) -> Settings:
+    """The CLI reads its settings from the environment, as in a shell. A database of
+    each test's own: these store authorities, which bind every party of a database."""
+    database_url = own_database_url
     monkeypatch.setenv("DECONFLICT_DATA_DIR", str(tmp_path))
     if database_url.startswith("sqlite"):
         monkeypatch.delenv("DECONFLICT_DATABASE_URL", raising=False)

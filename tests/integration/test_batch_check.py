@@ -7,6 +7,9 @@ wider agreed separation), the geometric edge cases of tests/geometries.py (antim
 poles, ties) as plans against their counterparts stored, and plans that validation
 refuses. Every answer must equal `check_volumes`'s for the same plan; the order in which
 conflicts are listed may differ (each path lists them in the order it found candidates).
+
+Each test has a database of its own: it stores authorities, which bind every party of
+a shared database (tests elsewhere count them).
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from deconflict.bootstrap import Container
+from deconflict.bootstrap import Container, bootstrap
+from deconflict.config import Settings
 from deconflict.domain.assessment import Assessment, ConflictKind
 from deconflict.domain.conflicts import Separation
 from deconflict.domain.errors import InvalidInput
@@ -57,6 +62,21 @@ CENTER = LatLng(-12.0, 45.0)
 SPREAD_M = 15_000.0
 NOTHING = Assessment((), (), ())
 BAND_100 = AltitudeBand(0, 100)
+
+
+@pytest.fixture
+def container(own_database_url: str, tmp_path: Path) -> Iterator[Container]:
+    container = bootstrap(
+        Settings(
+            data_dir=tmp_path,
+            database_url=own_database_url,
+            dispatch_in_process=False,
+            deadline_interval_s=0,
+            audit_anchor_interval_s=0,
+        )
+    )
+    yield container
+    container.uow.engine.dispose()
 
 
 def _id() -> str:
