@@ -407,7 +407,7 @@ def _check_batch(
     checkable: list[int] = []
     problems: dict[int, InvalidInput] = {}
     with _progress() as progress:
-        converting = progress.add_task("Reading volumes", total=len(names))
+        converting = progress.add_task("Converting volumes", total=len(names))
         for i, name in enumerate(names):
             try:  # each operation's features let go of once converted: they weigh more
                 features = grouped.pop(name)
