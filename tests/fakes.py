@@ -669,6 +669,11 @@ class FakeAirspace:
             self._operations.candidates(volumes, reach, party_id),
         )
 
+    def around_many(
+        self, party_id: str, plans: Sequence[Sequence[Volume4D]], default: Separation
+    ) -> list[Surroundings]:
+        return [self.around(party_id, volumes, default) for volumes in plans]
+
 
 class FakeTransaction:
     """Implements services.ports.Transaction over one working copy of the store."""

@@ -186,6 +186,60 @@ def test_check_names_the_zone_a_plan_enters(demo: Demo, tmp_path: Path) -> None:
     assert str(depot["id"])[:8] not in result.output
 
 
+def test_a_batch_check_with_a_bad_operation_fits_80_columns(demo: Demo, tmp_path: Path) -> None:
+    """Several operations go through the batch path: the table, the operations that
+    could not be checked and the summary line all fit."""
+    start = demo.start + timedelta(days=1)
+
+    def feature(name: str, lng: float, lat: float, hours: float = 1) -> dict[str, object]:
+        begin = start + timedelta(hours=hours)
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lng, lat]},
+            "properties": {
+                "operation": name,
+                "radius_m": 200,
+                "altitude_lower_m": 20,
+                "altitude_upper_m": 100,
+                "time_start": begin.isoformat(),
+                "time_end": (begin + timedelta(hours=1)).isoformat(),
+            },
+        }
+
+    zones = demo.get("/v1/zones", "NORTHWIND_TOKEN")
+    depot = next(z for z in zones if z["name"] == "Government House")
+    corner = depot["footprint"]["center"]  # type: ignore[index]
+    late = feature("Survey of the northern reef that ended long before it began", 0, 0)
+    late["properties"]["time_start"] = "2020-01-01T08:00:00+00:00"  # type: ignore[index]
+    late["properties"]["time_end"] = "2020-01-01T09:00:00+00:00"  # type: ignore[index]
+    plan = tmp_path / "plans.geojson"
+    plan.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    feature("Roof inspection", corner["lng"], corner["lat"]),
+                    late,
+                    feature("Open sea", ISLE.lng + 3, ISLE.lat - 3),
+                ],
+            }
+        )
+    )
+
+    result = runner.invoke(app, ["check", str(plan), "--party", demo.parties.operator.id])
+
+    assert result.exit_code == 2, result.output
+    _fits(result.output)
+    assert all(word in result.stdout.split() for word in ("Government", "House", "Roof"))
+    assert "1 operation(s) not checked" in result.stderr
+    # The problem wraps under its operation, indented.
+    problem = result.stderr.splitlines()[1:-1]
+    assert len(problem) > 1
+    assert all(line.startswith("  ") for line in problem)
+    assert "ends in the past" in " ".join(" ".join(problem).split())
+    assert "3 operation(s) in" in result.stderr.splitlines()[-1]
+
+
 def test_watch_replays_the_demo_and_says_when_there_is_no_subscription(demo: Demo) -> None:
     for person in demo_people(demo.parties):
         if person.variable in ("NORTHWIND_TOKEN", "VELORIA_TOKEN", "HARBOR_TOKEN"):

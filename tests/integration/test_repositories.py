@@ -292,7 +292,7 @@ def test_a_process_sees_an_agreement_or_authority_made_by_another_at_once(
             return (
                 set(around.relations.agreements),
                 {z.id for z in around.zones},
-                (around.relations.authorities),
+                theirs.id in around.relations.authorities,
             )
 
         assert seen() == (set(), set(), False)  # now cached in this process

@@ -27,7 +27,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import shapely
 from sqlalchemy import Connection
 
 from deconflict.domain.boxes import box_of
@@ -385,3 +389,92 @@ class Claims:
             "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
             (fresh,),
         )
+
+
+# ---- Bulk joins: many query volumes against a whole table, in process -------------------
+
+_EXTENT_COLUMNS = (
+    "v.lng_min, v.lng_max, v.lat_min, v.lat_max, v.lower_m, v.upper_m, v.t_start_s, v.t_end_s"
+)
+
+Extents = npt.NDArray[np.float64]
+Indices = npt.NDArray[np.intp]
+
+
+def extents_array(extents: Sequence[Extent]) -> Extents:
+    """(n, 8) float64, columns in Extent.values() order (windows in seconds are exact)."""
+    if not extents:
+        return np.empty((0, 8))
+    return np.array([e.values() for e in extents], dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """Rows of a boxed table, as the bulk join takes them: their extents (Extent.values()
+    order, one row per line) and, beside each, the rest of the row."""
+
+    extents: Extents
+    rows: list[tuple[Any, ...]]
+
+
+def _indexed(conn: Connection, sql: str, params: tuple[Any, ...], payload: int) -> Indexed:
+    rows: list[tuple[Any, ...]] = []
+    values: list[tuple[float, ...]] = []
+    for row in conn.exec_driver_sql(sql, params):
+        rows.append(tuple(row[:payload]))
+        values.append(tuple(row[payload:]))
+    extents = np.array(values, dtype=np.float64) if values else np.empty((0, 8))
+    return Indexed(extents, rows)
+
+
+def operation_index(
+    conn: Connection, exclude_party_id: str, t_start_s: float, t_end_s: float
+) -> Indexed:
+    """Every indexed volume of another party whose window meets [t_start_s, t_end_s]:
+    rows (operation id, party id, volume bytes), by operation and volume index."""
+    m = _mark(conn.dialect.name)
+    sql = (
+        f"SELECT v.operation_id, v.party_id, v.volume, {_EXTENT_COLUMNS} "
+        f"FROM operation_volumes v WHERE v.party_id <> {m} "
+        f"AND v.t_end_s >= {m} AND v.t_start_s <= {m} ORDER BY v.operation_id, v.volume_index"
+    )
+    params = (exclude_party_id, math.floor(t_start_s), math.ceil(t_end_s))
+    return _indexed(conn, sql, params, 3)
+
+
+def zone_index(
+    conn: Connection,
+    any_party_kind: str,
+    party_ids: Sequence[str],
+    t_start_s: float,
+    t_end_s: float,
+) -> Indexed:
+    """Every indexed zone volume of `party_ids`, and of any party when of kind
+    `any_party_kind`, whose window meets [t_start_s, t_end_s]: rows (zone id,)."""
+    m = _mark(conn.dialect.name)
+    whose = f"v.kind = {m}"
+    if party_ids:
+        whose = f"({whose} OR v.party_id IN ({', '.join([m] * len(party_ids))}))"
+    sql = (
+        f"SELECT v.zone_id, {_EXTENT_COLUMNS} FROM zone_volumes v "
+        f"WHERE {whose} AND v.t_end_s >= {m} AND v.t_start_s <= {m}"
+    )
+    params = (any_party_kind, *party_ids, math.floor(t_start_s), math.ceil(t_end_s))
+    return _indexed(conn, sql, params, 1)
+
+
+def join(queries: Extents, stored: Extents) -> tuple[Indices, Indices]:
+    """Every pair (query i, stored j) whose extents meet, bounds included (as the
+    index's statements ask): an STRtree over the stored boxes queried with every query
+    box at once, then bands and windows compared in numpy. Sorted by i, then j."""
+    if len(queries) == 0 or len(stored) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty
+    tree = shapely.STRtree(shapely.box(stored[:, 0], stored[:, 2], stored[:, 1], stored[:, 3]))
+    boxes = shapely.box(queries[:, 0], queries[:, 2], queries[:, 1], queries[:, 3])
+    i, j = tree.query(boxes, predicate="intersects")
+    q, s = queries[i], stored[j]
+    meet = (s[:, 5] >= q[:, 4]) & (s[:, 4] <= q[:, 5]) & (s[:, 7] >= q[:, 6]) & (s[:, 6] <= q[:, 7])
+    i, j = i[meet], j[meet]
+    order = np.lexsort((j, i))
+    return i[order].astype(np.intp), j[order].astype(np.intp)

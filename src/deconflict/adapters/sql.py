@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -667,6 +669,59 @@ class SqlAirspace:
                 return Surroundings(relations, zones, _grouped(found.operations))
             cached = None  # relations changed since they were read: read them again
         raise Contended("agreements keep changing; retry shortly")
+
+    def around_many(
+        self, party_id: str, plans: Sequence[Sequence[Volume4D]], default: Separation
+    ) -> list[Surroundings]:
+        _, agreements, authorities = self._read_relations(party_id)
+        relations = Relations.of(party_id, agreements, default, authorities)
+        reach = relations.widest_separation()
+        owners = [p for p, volumes in enumerate(plans) for _ in volumes]
+        if not owners:
+            return [Surroundings(relations, [], []) for _ in plans]
+        queries = spatial.extents_array(
+            [spatial.extent(v, reach) for volumes in plans for v in volumes]
+        )
+        plan_of = np.array(owners, dtype=np.intp)
+        t_start, t_end = float(queries[:, 6].min()), float(queries[:, 7].max())
+        ops = spatial.operation_index(self._c, party_id, t_start, t_end)
+        zones = spatial.zone_index(
+            self._c, ZoneKind.RESTRICTED.value, sorted(relations.agreements), t_start, t_end
+        )
+        op_rows = _per_plan(len(plans), plan_of, *spatial.join(queries, ops.extents))
+        zone_rows = _per_plan(len(plans), plan_of, *spatial.join(queries, zones.extents))
+        zone_ids = sorted({zones.rows[r][0] for rows in zone_rows for r in rows})
+        found = {
+            z.id: z
+            for start in range(0, len(zone_ids), 500)
+            for z in self._zones.by_ids(zone_ids[start : start + 500])
+        }
+        return [
+            Surroundings(
+                relations,
+                [found[i] for i in sorted({zones.rows[r][0] for r in zone_rows[p]})],
+                _grouped(ops.rows[r] for r in op_rows[p]),
+            )
+            for p in range(len(plans))
+        ]
+
+
+def _per_plan(
+    plans: int,
+    plan_of: npt.NDArray[np.intp],
+    query: npt.NDArray[np.intp],
+    row: npt.NDArray[np.intp],
+) -> list[list[int]]:
+    """The rows each plan's volumes met (pairs of query volume and row), each row once
+    per plan, in row order."""
+    out: list[list[int]] = [[] for _ in range(plans)]
+    if len(row) == 0:
+        return out
+    width = int(row.max()) + 1
+    plan, r = np.divmod(np.unique(plan_of[query].astype(np.int64) * width + row), width)
+    for p, i in zip(plan.tolist(), r.tolist(), strict=True):
+        out[p].append(i)
+    return out
 
 
 def _grouped(rows: Iterable[Sequence[Any]]) -> list[OperationCandidate]:

@@ -144,6 +144,16 @@ class AirspaceRepository(Protocol):
         reads them again only when they changed: one statement for the whole answer."""
         ...
 
+    def around_many(
+        self, party_id: str, plans: Sequence[Sequence[Volume4D]], default: Separation
+    ) -> list[Surroundings]:
+        """`around` for each of many plans at once (`services.batch.check_many`): the
+        relations read once, and for each plan a superset of its zone and operation
+        candidates, as `around` would find them. The SQL adapter reads every counting
+        operation and relevant zone volume once and joins them with the plans in
+        process; run it in a snapshot so that all plans see the same airspace."""
+        ...
+
 
 class ReviewRepository(Protocol):
     def add(self, case: ReviewCase) -> None: ...
