@@ -139,6 +139,9 @@ class FakeParties(_Repository):
             raise IntegrityError(f"party name {party.name!r} is taken")
         self._s.parties[party.id] = party
 
+    def exists(self, party_id: str) -> bool:
+        return self.get(party_id) is not None
+
     def get(self, party_id: str) -> Party | None:
         return self._s.parties.get(party_id)
 

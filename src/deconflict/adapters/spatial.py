@@ -379,16 +379,21 @@ class Claims:
         fresh = [c for c in cells if c not in self._cells]
         if not fresh:
             return
-        if not self._cells:
-            self._c.exec_driver_sql(
-                "SELECT claims FROM area_claims WHERE cell = %s FOR SHARE", (BIG,)
-            )
+        first = not self._cells
         self._cells.update(fresh)
-        self._c.exec_driver_sql(
+        upsert = (
             "INSERT INTO area_claims (cell, claims) SELECT unnest(%s::bigint[]), 1 "
-            "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1",
-            (fresh,),
+            "ON CONFLICT (cell) DO UPDATE SET claims = area_claims.claims + 1"
         )
+        if first:  # BIG first (FOR SHARE), then the cells: one statement
+            self._c.exec_driver_sql(
+                "WITH big AS (SELECT claims FROM area_claims WHERE cell = %s FOR SHARE), "
+                f"cells AS ({upsert} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM big), (SELECT count(*) FROM cells)",
+                (BIG, fresh),
+            )
+        else:
+            self._c.exec_driver_sql(upsert, (fresh,))
 
 
 # ---- Bulk joins: many query volumes against a whole table, in process -------------------

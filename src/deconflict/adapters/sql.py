@@ -140,8 +140,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class SqlParties:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, known: set[str] | None = None) -> None:
         self._c = conn
+        self._known = set() if known is None else known
 
     @staticmethod
     def _party(row: Row[Any]) -> Party:
@@ -169,6 +170,15 @@ class SqlParties:
     def get(self, party_id: str) -> Party | None:
         row = self._c.execute(select(t.parties).where(t.parties.c.id == party_id)).first()
         return None if row is None else self._party(row)
+
+    def exists(self, party_id: str) -> bool:
+        if party_id in self._known:
+            return True
+        p = t.parties.c
+        found = self._c.execute(select(p.id).where(p.id == party_id)).first() is not None
+        if found:
+            self._known.add(party_id)
+        return found
 
     def by_name(self, name: str) -> Party | None:
         row = self._c.execute(select(t.parties).where(t.parties.c.name == name)).first()
@@ -1526,9 +1536,10 @@ class SqlTransaction:
         relations: RelationsCache | None = None,
         write: bool = True,
         big: bool = False,
+        known_parties: set[str] | None = None,
     ) -> None:
         claims = spatial.Claims(conn, big) if write and conn.dialect.name != "sqlite" else None
-        self.parties: PartyRepository = SqlParties(conn)
+        self.parties: PartyRepository = SqlParties(conn, known_parties)
         self.agreements: AgreementRepository = SqlAgreements(conn)
         zones = SqlZones(conn, frames)
         self.zones: ZoneRepository = zones
@@ -1582,6 +1593,7 @@ class SqlUnitOfWork:
         self._serializable = engine.dialect.name != "sqlite"
         self.retry_budget_s = retry_budget_s
         self._relations = RelationsCache()
+        self._parties: set[str] = set()  # registered parties seen (never removed)
 
     def _options(self, write: bool, serializable: bool, snapshot: bool) -> dict[str, Any]:
         options: dict[str, Any] = {"deconflict_write": write}
@@ -1608,7 +1620,11 @@ class SqlUnitOfWork:
         for attempt in itertools.count(1):
             try:
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                    return work(SqlTransaction(conn, self._frames, self._relations, write, big))
+                    return work(
+                        SqlTransaction(
+                            conn, self._frames, self._relations, write, big, self._parties
+                        )
+                    )
             except spatial.BigClaimNeeded:
                 big = True  # again, as a big writer: its lock before any snapshot
                 continue

@@ -443,7 +443,7 @@ def submit_operation(
     command.validate(ctx)
 
     def work(tx: Transaction) -> Submission:
-        if tx.parties.get(caller.party_id) is None:
+        if not tx.parties.exists(caller.party_id):
             raise StateConflict(f"the caller's party {caller.party_id} is not registered")
         operation = Operation(
             id=ctx.new_id(),
