@@ -1334,16 +1334,8 @@ class SqlAudit:
                 for e in events
             ],
         )
-        readers = [
-            {"party_id": p, "chain_id": e.chain, "seq": e.seq, "at": e.draft.at}
-            for e in events
-            for p in sorted(set(e.draft.parties))
-        ]
-        if readers:
-            self._c.execute(insert(t.audit_parties), readers)
-        self._c.execute(
-            insert(t.audit_unanchored), [{"chain_id": e.chain, "seq": e.seq} for e in events]
-        )
+        # The rows of audit_parties (who may read each event) and audit_unanchored (what
+        # the next anchor takes) follow by trigger (migration 0010).
         return events
 
     def concerning(
