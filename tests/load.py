@@ -75,9 +75,12 @@ def _cmdline(pid: int) -> str:
 
 
 @contextmanager
-def serving(database_url: str, data_dir: Path, workers: int = 1, **env: str) -> Iterator[Server]:
+def serving(
+    database_url: str, data_dir: Path, workers: int = 1, module: str = "deconflict", **env: str
+) -> Iterator[Server]:
     """`deconflict serve --workers N` on a free port, rate limit off unless `env` sets one
-    (DECONFLICT_* variables), until the block ends."""
+    (DECONFLICT_* variables), until the block ends. `module` is what `python -m` runs:
+    the CLI, or a wrapper of it."""
     port = free_port()
     settings = Settings(data_dir=data_dir, database_url=database_url)
     bootstrap(settings).close()  # migrate and make the signing key before the workers start
@@ -98,7 +101,7 @@ def serving(database_url: str, data_dir: Path, workers: int = 1, **env: str) -> 
             [
                 sys.executable,
                 "-m",
-                "deconflict",
+                module,
                 "serve",
                 "--port",
                 str(port),
