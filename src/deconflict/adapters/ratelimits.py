@@ -5,12 +5,15 @@ empty, the seconds until the next token (nothing spent)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.commands.core import AsyncScript
 from sqlalchemy import Engine, Float, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -37,7 +40,9 @@ return tostring(wait)
 
 class RedisBuckets:
     """Buckets as Redis hashes, updated by one Lua script (atomic across processes);
-    a bucket expires once it would be full again."""
+    a bucket expires once it would be full again. `take` blocks; `take_async` is for
+    the event loop (no trip to the thread pool, whose hand-over of the GIL costs more
+    than the Redis round trip), on a client of that loop's own (`aclose` closes it)."""
 
     def __init__(
         self,
@@ -51,19 +56,49 @@ class RedisBuckets:
         self.burst = float(burst)
         self.clock = clock
         self.prefix = prefix
+        self._url = url
         self._redis = redis.Redis.from_url(url, socket_timeout=2.0)
         self._take = self._redis.register_script(_TAKE)
+        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis, AsyncScript] | None = None
+
+    def _name(self, key: tuple[str, str]) -> str:
+        party_id, subject = key
+        return f"{self.prefix}{party_id}\x1f{subject}"
 
     def take(self, key: tuple[str, str]) -> float:
-        party_id, subject = key
-        name = f"{self.prefix}{party_id}\x1f{subject}"
         try:
-            wait = self._take(keys=[name], args=[self.rate_per_s, self.burst, self.clock()])
+            wait = self._take(
+                keys=[self._name(key)], args=[self.rate_per_s, self.burst, self.clock()]
+            )
         except redis.RedisError as error:
-            # The limit protects the service; an unreachable Redis must not take it down.
-            log.warning("rate limit not enforced, Redis unavailable: %s", error)
-            return 0.0
+            return _unenforced(error)
         return float(cast(Any, wait))
+
+    async def take_async(self, key: tuple[str, str]) -> float:
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            client = AsyncRedis.from_url(self._url, socket_timeout=2.0)
+            self._async = (loop, client, client.register_script(_TAKE))
+        script = self._async[2]
+        try:
+            wait = await script(
+                keys=[self._name(key)], args=[self.rate_per_s, self.burst, self.clock()]
+            )
+        except redis.RedisError as error:
+            return _unenforced(error)
+        return float(cast(Any, wait))
+
+    async def aclose(self) -> None:
+        """Closes the event loop's client (the app's shutdown)."""
+        if self._async is not None:
+            client, self._async = self._async[1], None
+            await client.aclose()
+
+
+def _unenforced(error: redis.RedisError) -> float:
+    # The limit protects the service; an unreachable Redis must not take it down.
+    log.warning("rate limit not enforced, Redis unavailable: %s", error)
+    return 0.0
 
 
 class SqlBuckets:

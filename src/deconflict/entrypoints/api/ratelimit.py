@@ -131,6 +131,8 @@ class WriteRateLimit:
             wait_s = 0.0
         elif isinstance(self.buckets, TokenBuckets):
             wait_s = self.buckets.take(key)  # this process's memory: no I/O
+        elif isinstance(self.buckets, RedisBuckets):
+            wait_s = await self.buckets.take_async(key)
         else:
             # Redis and the database are network round trips: not on the event loop.
             wait_s = await run_in_threadpool(self.buckets.take, key)
