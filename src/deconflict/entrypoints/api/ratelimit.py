@@ -134,7 +134,7 @@ class WriteRateLimit:
         elif isinstance(self.buckets, RedisBuckets):
             wait_s = await self.buckets.take_async(key)
         else:
-            # Redis and the database are network round trips: not on the event loop.
+            # The database: a blocking round trip, not on the event loop.
             wait_s = await run_in_threadpool(self.buckets.take, key)
         if wait_s <= 0:
             await self.app(scope, receive, send)
