@@ -29,20 +29,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 @contextmanager
-def _fresh_postgres() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped at the end."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def _fresh_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `admin_url`, dropped at the end."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"deconflict_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as e:
         pytest.fail(
-            f"PostgreSQL is required and not reachable at {POSTGRES_ADMIN_URL} "
+            f"PostgreSQL is required and not reachable at {admin_url} "
             f"(set DECONFLICT_TEST_POSTGRES_URL, or run .ci/run which starts it): {e}",
             pytrace=False,
         )
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

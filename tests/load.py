@@ -75,19 +75,25 @@ def _cmdline(pid: int) -> str:
 
 
 @contextmanager
-def serving(database_url: str, data_dir: Path, workers: int = 1, **env: str) -> Iterator[Server]:
-    """`deconflict serve --workers N` on a free port, rate limit off, until the block ends."""
+def serving(
+    database_url: str, data_dir: Path, workers: int = 1, module: str = "deconflict", **env: str
+) -> Iterator[Server]:
+    """`deconflict serve --workers N` on a free port, rate limit off unless `env` sets one
+    (DECONFLICT_* variables), until the block ends. `module` is what `python -m` runs:
+    the CLI, or a wrapper of it."""
     port = free_port()
     settings = Settings(data_dir=data_dir, database_url=database_url)
     bootstrap(settings).close()  # migrate and make the signing key before the workers start
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
     environment.update(
-        DECONFLICT_DATA_DIR=str(data_dir),
-        DECONFLICT_DATABASE_URL=database_url,
-        DECONFLICT_RATE_LIMIT_PER_MINUTE="0",
-        DECONFLICT_DB_POOL_SIZE="20",
-        DECONFLICT_DB_MAX_OVERFLOW="20",
-        **env,
+        {
+            "DECONFLICT_DATA_DIR": str(data_dir),
+            "DECONFLICT_DATABASE_URL": database_url,
+            "DECONFLICT_RATE_LIMIT_PER_MINUTE": "0",
+            "DECONFLICT_DB_POOL_SIZE": "20",
+            "DECONFLICT_DB_MAX_OVERFLOW": "20",
+            **env,  # the caller's settings win (e.g. a rate limit after all)
+        }
     )
     log = data_dir / f"server-{port}.log"
     with log.open("wb") as out:
@@ -95,7 +101,7 @@ def serving(database_url: str, data_dir: Path, workers: int = 1, **env: str) -> 
             [
                 sys.executable,
                 "-m",
-                "deconflict",
+                module,
                 "serve",
                 "--port",
                 str(port),

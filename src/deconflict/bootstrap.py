@@ -15,6 +15,7 @@ from deconflict.adapters.tokens import (
     KeySource,
     NoLocalIssuer,
     OAuthTokenVerifier,
+    RememberedTokens,
     StaticKeys,
     TokenIssuer,
     TokenVerifier,
@@ -111,6 +112,7 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
     key_file = settings.effective_signing_key_file
     new_key = settings.token_mode == "local" and not key_file.exists()  # noqa: S105 (a mode)
     verifier, issuer = token_adapters(settings)
+    verifier = RememberedTokens(verifier, leeway_s=settings.clock_skew_s)
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)

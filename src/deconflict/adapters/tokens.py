@@ -533,3 +533,101 @@ class OAuthTokenVerifier:
                 f"invalid bearer token: the {self._roles_claim!r} claim: {message}"
             ) from None
         return Caller(subject=subject, party_id=party, roles=parsed)
+
+
+# ---- verified tokens, remembered -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Verified:
+    until: float  # time.time() from which the entry no longer counts
+    claims: dict[str, Any] | None = None
+    caller: Caller | None = None
+
+
+class RememberedTokens:
+    """A `Verifier` that remembers the tokens another one verified, for at most `ttl_s`
+    and never past their expiry (with the same `leeway_s` the verifier allows): a client
+    sends one token with every request, and its second request costs a dictionary
+    lookup instead of a signature check (about 0.15 ms for ES256, twice per write: the
+    rate limit and the route). What is checked is the whole token text, so nothing
+    unverified passes; refusals are not remembered (each says why again). A key taken
+    out of the JWKS stops being honoured within `ttl_s` of the last check with it, as it
+    does within the JWKS cache's own lifetime."""
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        leeway_s: float,
+        ttl_s: float = 60.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._verifier = verifier
+        self._leeway_s = leeway_s
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, _Verified] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, token: str) -> Caller | None:
+        """The caller of a token verified a moment ago, or None: never verifies, never
+        blocks (for the event loop; `verify` may fetch a JWKS)."""
+        entry = self._fresh(token)
+        return None if entry is None else entry.caller
+
+    def verify(self, token: str) -> Caller:
+        entry = self._fresh(token)
+        if entry is not None and entry.caller is not None:
+            return entry.caller
+        caller = self._verifier.verify(token)
+        self._remember(token, caller=caller)
+        return caller
+
+    def claims(self, token: str) -> dict[str, Any]:
+        entry = self._fresh(token)
+        if entry is not None and entry.claims is not None:
+            return dict(entry.claims)
+        claims = self._verifier.claims(token)
+        self._remember(token, claims=dict(claims))
+        return claims
+
+    def _fresh(self, token: str) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is None or self._clock() < entry.until:
+            return entry
+        with self._lock:
+            self._entries.pop(token, None)
+        return None
+
+    def _remember(
+        self, token: str, *, claims: dict[str, Any] | None = None, caller: Caller | None = None
+    ) -> None:
+        # Verified: its expiry is a number (check_registered), read here without a key.
+        expiry = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        if isinstance(expiry, bool) or not isinstance(expiry, int | float):
+            return
+        now = self._clock()
+        until = min(now + self._ttl_s, expiry + self._leeway_s)
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None or now >= entry.until:
+                if len(self._entries) >= self._max_entries:
+                    self._forget_some(now)
+                entry = self._entries[token] = _Verified(until)
+            if claims is not None:
+                entry.claims = claims
+            if caller is not None:
+                entry.caller = caller
+
+    def _forget_some(self, now: float) -> None:
+        """Drops the entries that no longer count, and the older half if that is not
+        enough (under the lock)."""
+        stale = [t for t, e in self._entries.items() if now >= e.until]
+        for token in stale:
+            del self._entries[token]
+        if len(self._entries) >= self._max_entries:
+            for token in list(self._entries)[: len(self._entries) // 2 + 1]:
+                del self._entries[token]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from deconflict import __version__
 from deconflict.adapters.migrate import revision_of
+from deconflict.adapters.ratelimits import RedisBuckets
 from deconflict.bootstrap import Container, bootstrap
 from deconflict.config import Settings
 
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         if dispatcher is not None:
             await run_in_threadpool(dispatcher.stop)
         await run_in_threadpool(background.stop)
+        if isinstance(limits, RedisBuckets):
+            await limits.aclose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -86,8 +89,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.state.write_limits = buckets_for(settings, container.uow.engine)
-    app.add_middleware(WriteRateLimit, verifier=container.verifier, buckets=app.state.write_limits)
+    app.state.write_limits = limits = buckets_for(settings, container.uow.engine)
+    app.add_middleware(WriteRateLimit, verifier=container.verifier, buckets=limits)
     app.add_middleware(
         SecurityHeaders,
         docs_paths=DOCS_PATHS,

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from deconflict.adapters.tokens import InvalidToken
+from deconflict.adapters.tokens import InvalidToken, RememberedTokens, Verifier
 from deconflict.bootstrap import Container
 from deconflict.domain.errors import InvalidInput, Loc
 from deconflict.domain.model import Caller
@@ -22,26 +23,40 @@ from .schemas import VolumeFormat
 _bearer = HTTPBearer(auto_error=False, description="ES256 JWT naming the caller's party and roles")
 
 
-def _container(request: Request) -> Container:
+# The dependencies that do no I/O are coroutines: FastAPI runs a plain function in the
+# thread pool, a hop of its own for each.
+
+
+async def _container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def _uow(container: Annotated[Container, Depends(_container)]) -> UnitOfWork:
+async def _uow(container: Annotated[Container, Depends(_container)]) -> UnitOfWork:
     return container.uow
 
 
-def _ctx(container: Annotated[Container, Depends(_container)]) -> ServiceContext:
+async def _ctx(container: Annotated[Container, Depends(_container)]) -> ServiceContext:
     return container.ctx
 
 
-def _caller(
+async def _caller(
     container: Annotated[Container, Depends(_container)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None:
         raise InvalidToken("a bearer token is required (Authorization: Bearer <token>)")
-    return container.verifier.verify(credentials.credentials)
+    return await verified(container.verifier, credentials.credentials)
+
+
+async def verified(verifier: Verifier, token: str) -> Caller:
+    """The caller of `token`: a token verified a moment ago at once, any other in the
+    thread pool (verifying may fetch the authorization server's JWKS)."""
+    if isinstance(verifier, RememberedTokens):
+        caller = verifier.peek(token)
+        if caller is not None:
+            return caller
+    return await run_in_threadpool(verifier.verify, token)
 
 
 def _page(

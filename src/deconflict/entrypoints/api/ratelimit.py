@@ -29,6 +29,8 @@ from deconflict.adapters.ratelimits import RedisBuckets, SqlBuckets
 from deconflict.adapters.tokens import InvalidToken, Verifier
 from deconflict.config import Settings
 
+from .deps import verified
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRUNE_ABOVE = 10_000  # buckets; full ones are dropped (a new bucket is full too)
 
@@ -121,13 +123,19 @@ class WriteRateLimit:
             return
         token = _bearer(scope)
         try:
-            # Verification may fetch a JWKS: not on the event loop.
-            caller = None if token is None else await run_in_threadpool(self.verifier.verify, token)
+            caller = None if token is None else await verified(self.verifier, token)
         except InvalidToken:
             caller = None
         key = None if caller is None else (caller.party_id, caller.subject)
-        # Redis and the database are network round trips: not on the event loop either.
-        wait_s = 0.0 if key is None else await run_in_threadpool(self.buckets.take, key)
+        if key is None:
+            wait_s = 0.0
+        elif isinstance(self.buckets, TokenBuckets):
+            wait_s = self.buckets.take(key)  # this process's memory: no I/O
+        elif isinstance(self.buckets, RedisBuckets):
+            wait_s = await self.buckets.take_async(key)
+        else:
+            # The database: a blocking round trip, not on the event loop.
+            wait_s = await run_in_threadpool(self.buckets.take, key)
         if wait_s <= 0:
             await self.app(scope, receive, send)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from deconflict.domain.model import Caller
@@ -35,3 +35,15 @@ def idempotent(
     reply = once(uow, ctx, caller, request, write, kind, answer)
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else None
     return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
+
+
+def serialized(model: BaseModel, status_code: int = 200) -> Response:
+    """`model` as JSON, as FastAPI would write a returned model (by alias), but in the
+    route's own thread: FastAPI validates and serializes what a plain-function route
+    returns in another trip to the thread pool. The route names the model as its
+    `response_model` for the OpenAPI document."""
+    return Response(
+        model.model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+    )

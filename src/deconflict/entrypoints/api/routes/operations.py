@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from deconflict.domain.errors import InvalidInput
 from deconflict.domain.model import OperationState
@@ -19,7 +19,7 @@ from deconflict.services.ports import UnitOfWork
 from .. import converters as c
 from .. import schemas as s
 from ..deps import CallerDep, CtxDep, FormatDep, IdempotencyDep, PageDep, UowDep
-from ..replies import idempotent
+from ..replies import idempotent, serialized
 
 router = APIRouter(prefix="/v1")
 
@@ -42,13 +42,13 @@ def located_as_sent(
         raise c.problems_as_sent(e, volumes) from None
 
 
-@router.post("/checks", tags=["checks"], responses=_INVALID)
-def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> s.CheckPublic:
+@router.post("/checks", tags=["checks"], responses=_INVALID, response_model=s.CheckPublic)
+def check(body: s.CheckCreate, uow: UowDep, ctx: CtxDep, caller: CallerDep) -> Response:
     """Dry run: the conflicts, reviews and notices a submission of these volumes would
     meet, without storing anything."""
     volumes = c.volumes_from_api(body.volumes, ctx)
     with located_as_sent(body.volumes):
-        return c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes))
+        return serialized(c.check_to_api(ops.check_volumes(uow, ctx, caller, volumes)))
 
 
 def _command(body: s.OperationCreate, ctx: ServiceContext) -> ops.OperationCommand:
