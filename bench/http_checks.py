@@ -64,22 +64,25 @@ REDIS_URL_ENV = "DECONFLICT_BENCH_REDIS_URL"
 #: A budget no benchmark run spends: the limiter runs, and never refuses.
 UNSPENDABLE = "1000000000"
 
+#: wrk's `done` callback: the figures as one JSON line that `wrk()` reads.
+WRK_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-RESULT {\\"requests\\": %d, \\"duration_us\\": %d, \\"connect\\": %d, "
+    .. "\\"read\\": %d, \\"write\\": %d, \\"status\\": %d, \\"timeout\\": %d, "
+    .. "\\"p50_us\\": %d, \\"p90_us\\": %d, \\"p99_us\\": %d, \\"max_us\\": %d}\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
 _WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = {authorization}
-
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK-RESULT {{\\"requests\\": %d, \\"duration_us\\": %d, \\"connect\\": %d, "
-    .. "\\"read\\": %d, \\"write\\": %d, \\"status\\": %d, \\"timeout\\": %d, "
-    .. "\\"p50_us\\": %d, \\"p90_us\\": %d, \\"p99_us\\": %d, \\"max_us\\": %d}}\\n",
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
-"""
+""" + WRK_DONE.replace("{", "{{").replace("}", "}}")
 
 
 def _lua_string(text: str) -> str:
@@ -119,9 +122,16 @@ class Run:
     client_cpu_ms: float  # per request: wrk
 
 
-def wrk(server: Server, script: Path, clients: int, seconds: float) -> Run:
-    """One closed-loop wrk run of `clients` connections for `seconds`."""
-    threads = min(clients, 2)
+def wrk(
+    server: Server,
+    script: Path,
+    clients: int,
+    seconds: float,
+    path: str = "/v1/checks",
+    threads: int = 2,
+) -> Run:
+    """One closed-loop wrk run of `clients` connections for `seconds` against `path`."""
+    threads = min(clients, threads)
     pids = server.pids()
     database = {pid: _cpu_s([pid]) for pid in database_pids()}
     server_before = _cpu_s(pids)
@@ -136,7 +146,7 @@ def wrk(server: Server, script: Path, clients: int, seconds: float) -> Run:
             "30s",
             "-s",
             str(script),
-            f"{server.url}/v1/checks",
+            f"{server.url}{path}",
         ],
         capture_output=True,
         text=True,
