@@ -463,28 +463,21 @@ def _overlap(a: Volume4D, b: Volume4D, separation: Separation) -> Overlap:
     return Overlap(window, band)
 
 
-def assess(
-    volumes: Sequence[Volume4D],
-    relations: Relations,
-    zones: Iterable[Zone],
-    operations: Iterable[OperationCandidate],
-    frames: FrameFactory,
-) -> Assessment:
-    """Every conflict of `volumes` with the relevant zones and other parties' operations,
-    and what follows from them under the submitter's agreements.
+class _ZoneTally:
+    """What the zones met by the volumes mean: conflicts, required reviews, notices."""
 
-    Candidates may be a superset (e.g. from a cell index); each pair gets the exact test.
-    """
-    relevant_zones = [z for z in zones if relations.zone_matters(z)]
-    operations_scan = _OperationScan(relations, operations, frames)
-    zone_conflicts: list[list[Conflict]] = []
-    conflicts: list[Conflict] = []
-    reviews: dict[str, tuple[str, list[str]]] = {}
-    notices: list[NoticeTarget] = []
-    pairs = PairFrames(frames)
-    for index, volume in enumerate(volumes):
+    def __init__(self, relations: Relations, zones: Iterable[Zone], frames: FrameFactory):
+        self._relations = relations
+        self._zones = [z for z in zones if relations.zone_matters(z)]
+        self._frames = frames
+        self.reviews: dict[str, tuple[str, list[str]]] = {}
+        self.notices: list[NoticeTarget] = []
+
+    def meet(self, index: int, volume: Volume4D, pairs: PairFrames) -> list[Conflict]:
+        """The zone conflicts of volume `index` (reviews and notices are tallied)."""
+        relations, conflicts = self._relations, []
         project: VolumeFrame | None = None
-        for zone in relevant_zones:
+        for zone in self._zones:
             separation = relations.separation_with(zone.party_id)
             in_pair = pairs.projector(volume.footprint, zone.footprint)
             for zone_volume in zone.volumes():
@@ -507,31 +500,55 @@ def assess(
                 if agreement is None:
                     continue
                 if zone.kind is ZoneKind.REVIEW:
-                    _, zone_ids = reviews.setdefault(zone.party_id, (agreement.id, []))
+                    _, zone_ids = self.reviews.setdefault(zone.party_id, (agreement.id, []))
                     if zone.id not in zone_ids:
                         zone_ids.append(zone.id)
                 elif zone.kind is ZoneKind.NOTIFY:
                     if project is None:
-                        project = VolumeFrame(frames, volume)
+                        project = VolumeFrame(self._frames, volume)
                     outline = project.outline(
                         volume.footprint, zone.footprint, separation.horizontal_m
                     )
-                    notices.append(
+                    self.notices.append(
                         NoticeTarget(
                             zone.party_id, agreement.id, zone.id, index, overlap, outline, private
                         )
                     )
+        return conflicts
+
+    def assessment(self, conflicts: list[Conflict]) -> Assessment:
+        required = tuple(
+            RequiredReview(party, agreement_id, tuple(zone_ids))
+            for party, (agreement_id, zone_ids) in sorted(self.reviews.items())
+        )
+        return Assessment(tuple(conflicts), required, tuple(self.notices))
+
+
+def assess(
+    volumes: Sequence[Volume4D],
+    relations: Relations,
+    zones: Iterable[Zone],
+    operations: Iterable[OperationCandidate],
+    frames: FrameFactory,
+) -> Assessment:
+    """Every conflict of `volumes` with the relevant zones and other parties' operations,
+    and what follows from them under the submitter's agreements.
+
+    Candidates may be a superset (e.g. from a spatial index); each pair gets the exact
+    test. Zone conflicts of a volume come before its operation conflicts.
+    """
+    tally = _ZoneTally(relations, zones, frames)
+    operations_scan = _OperationScan(relations, operations, frames)
+    pairs = PairFrames(frames)
+    zone_conflicts = []
+    for index, volume in enumerate(volumes):
+        zone_conflicts.append(tally.meet(index, volume, pairs))
         operations_scan.scan(index, volume)
-        zone_conflicts.append(conflicts)
-        conflicts = []
+    conflicts: list[Conflict] = []
     for of_zones, of_operations in zip(zone_conflicts, operations_scan.conflicts(), strict=True):
         conflicts.extend(of_zones)
         conflicts.extend(of_operations)
-    required = tuple(
-        RequiredReview(party, agreement_id, tuple(zone_ids))
-        for party, (agreement_id, zone_ids) in sorted(reviews.items())
-    )
-    return Assessment(tuple(conflicts), required, tuple(notices))
+    return tally.assessment(conflicts)
 
 
 def assess_pairwise(
@@ -543,50 +560,12 @@ def assess_pairwise(
 ) -> Assessment:
     """`assess` one pair at a time (`volumes_conflict` in `PairFrames`): the reference
     that `assess`'s bulk test of operations is held to (tests/unit/domain)."""
-    me = relations.party_id
-    relevant_zones = [z for z in zones if relations.zone_matters(z)]
-    others = [o for o in operations if o.party_id != me]
-    conflicts: list[Conflict] = []
-    reviews: dict[str, tuple[str, list[str]]] = {}
-    notices: list[NoticeTarget] = []
+    others = [o for o in operations if o.party_id != relations.party_id]
+    tally = _ZoneTally(relations, zones, frames)
     pairs = PairFrames(frames)
+    conflicts: list[Conflict] = []
     for index, volume in enumerate(volumes):
-        project = VolumeFrame(frames, volume)
-        for zone in relevant_zones:
-            separation = relations.separation_with(zone.party_id)
-            in_pair = pairs.projector(volume.footprint, zone.footprint)
-            for zone_volume in zone.volumes():
-                overlap = volumes_conflict(volume, zone_volume, separation, in_pair)
-                if overlap is None:
-                    continue
-                private = zone.disclosure is ZoneDisclosure.PRIVATE
-                conflicts.append(
-                    Conflict(
-                        _ZONE_CONFLICT[zone.kind],
-                        index,
-                        "zone",
-                        zone.id,
-                        zone.party_id,
-                        overlap,
-                        private,
-                    )
-                )
-                agreement = relations.agreements.get(zone.party_id)
-                if agreement is None:
-                    continue
-                if zone.kind is ZoneKind.REVIEW:
-                    _, zone_ids = reviews.setdefault(zone.party_id, (agreement.id, []))
-                    if zone.id not in zone_ids:
-                        zone_ids.append(zone.id)
-                elif zone.kind is ZoneKind.NOTIFY:
-                    outline = project.outline(
-                        volume.footprint, zone.footprint, separation.horizontal_m
-                    )
-                    notices.append(
-                        NoticeTarget(
-                            zone.party_id, agreement.id, zone.id, index, overlap, outline, private
-                        )
-                    )
+        conflicts.extend(tally.meet(index, volume, pairs))
         for operation in others:
             separation = relations.separation_with(operation.party_id)
             for other in operation.volumes:
@@ -603,8 +582,4 @@ def assess_pairwise(
                             overlap,
                         )
                     )
-    required = tuple(
-        RequiredReview(party, agreement_id, tuple(zone_ids))
-        for party, (agreement_id, zone_ids) in sorted(reviews.items())
-    )
-    return Assessment(tuple(conflicts), required, tuple(notices))
+    return tally.assessment(conflicts)
