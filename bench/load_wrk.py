@@ -24,13 +24,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, select
 
 from bench.http_checks import WRK_DONE, wrk
 from deconflict.adapters import tables as t
 from tests.conftest import _fresh_postgres
-from tests.load import ADMIN, Server, serving
+from tests.load import Server, serving, two_parties
 
 _SCRIPT = """
 local tokens = {{ {tokens} }}
@@ -56,21 +55,6 @@ request = function()
   }}, body)
 end
 """
-
-
-def _parties(server: Server) -> list[str]:
-    admin = {"Authorization": f"Bearer {server.token(ADMIN, 'operator')}"}
-    ids = []
-    for side in ("east", "west"):
-        made = httpx.post(
-            f"{server.url}/v1/parties",
-            json={"name": f"wrk-{side}-{uuid.uuid4().hex[:8]}"},
-            headers=admin,
-            timeout=30,
-        )
-        made.raise_for_status()
-        ids.append(made.json()["id"])
-    return ids
 
 
 def _script(folder: Path, server: Server, parties: list[str], first: int) -> Path:
@@ -126,7 +110,7 @@ def run(workers: int, clients: list[int], seconds: float) -> list[str]:
     with tempfile.TemporaryDirectory() as folder, _fresh_postgres() as url:
         data = Path(folder)
         with serving(url, data, workers) as server:
-            parties = _parties(server)
+            parties = two_parties(server, "wrk")
             first = 0
             for n in [min(clients), *clients]:  # the first run warms up pools and plans
                 script = _script(data, server, parties, first)

@@ -211,6 +211,22 @@ def _all_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
+def two_parties(server: Server, prefix: str) -> list[str]:
+    """Registers two fictional parties (east and west) through the API; their ids."""
+    admin = {"Authorization": f"Bearer {server.token(ADMIN, 'operator')}"}
+    ids = []
+    for side in ("east", "west"):
+        made = httpx.post(
+            f"{server.url}/v1/parties",
+            json={"name": f"{prefix}-{side}-{uuid.uuid4().hex[:8]}"},
+            headers=admin,
+            timeout=30,
+        )
+        made.raise_for_status()
+        ids.append(made.json()["id"])
+    return ids
+
+
 class Load:
     """Two parties submit `pairs` pairs of overlapping operations through `clients`
     concurrent clients; each pair's two submissions are sent at the same moment."""
@@ -220,17 +236,7 @@ class Load:
         self.pairs = pairs
         self.clients = clients
         self.resend_share = resend_share
-        admin = {"Authorization": f"Bearer {server.token(ADMIN, 'operator')}"}
-        self.parties = []
-        for side in ("east", "west"):
-            made = httpx.post(
-                f"{server.url}/v1/parties",
-                json={"name": f"load-{side}-{uuid.uuid4().hex[:8]}"},
-                headers=admin,
-                timeout=30,
-            )
-            made.raise_for_status()
-            self.parties.append(made.json()["id"])
+        self.parties = two_parties(server, "load")
         self.headers = [
             {"Authorization": f"Bearer {server.token(p, 'submitter', subject=f'pilot-{p}')}"}
             for p in self.parties

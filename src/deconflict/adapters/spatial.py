@@ -193,11 +193,8 @@ def operation_rows(
     if not volumes:
         return []
     dialect = conn.dialect.name
-    params: list[float | int | str] = []
-    for volume in volumes:
-        params.extend(_query_values(dialect, extent(volume, reach)))
-        params.append(exclude_party_id)
-    rows = conn.exec_driver_sql(_operations_sql(dialect, len(volumes)), tuple(params))
+    params = _per_volume(dialect, volumes, reach, exclude_party_id)
+    rows = conn.exec_driver_sql(_operations_sql(dialect, len(volumes)), params)
     seen: set[int] = set()
     found: list[tuple[str, str, bytes]] = []
     for row_id, operation_id, party_id, volume in rows:
@@ -219,13 +216,20 @@ def zone_ids(
     if not volumes:
         return []
     dialect = conn.dialect.name
+    params = _per_volume(dialect, volumes, reach, any_party_kind, *party_ids)
+    sql = _zones_sql(dialect, len(volumes), len(party_ids))
+    return [zone_id for (zone_id,) in conn.exec_driver_sql(sql, params)]
+
+
+def _per_volume(
+    dialect: str, volumes: Sequence[Volume4D], reach: Separation, *then: str
+) -> tuple[float | int | str, ...]:
+    """For each volume, the 8 parameters of its extent grown by `reach`, then `then`."""
     params: list[float | int | str] = []
     for volume in volumes:
         params.extend(_query_values(dialect, extent(volume, reach)))
-        params.append(any_party_kind)
-        params.extend(party_ids)
-    sql = _zones_sql(dialect, len(volumes), len(party_ids))
-    return [zone_id for (zone_id,) in conn.exec_driver_sql(sql, tuple(params))]
+        params.extend(then)
+    return tuple(params)
 
 
 #: Row kinds of `around`'s statement.
