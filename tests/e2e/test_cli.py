@@ -27,6 +27,16 @@ runner = CliRunner(env={"COLUMNS": "200"})  # a wide terminal: Rich wraps tables
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Settings:
     """The CLI reads its settings from the environment, as in a shell."""
+    return _environment(monkeypatch, database_url, tmp_path)
+
+
+@pytest.fixture
+def own_env(monkeypatch: pytest.MonkeyPatch, own_database_url: str, tmp_path: Path) -> Settings:
+    """As `env`, on a database of this test alone (the demo is loaded once per database)."""
+    return _environment(monkeypatch, own_database_url, tmp_path)
+
+
+def _environment(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Settings:
     monkeypatch.setenv("DECONFLICT_DATA_DIR", str(tmp_path))
     if database_url.startswith("sqlite"):
         monkeypatch.delenv("DECONFLICT_DATABASE_URL", raising=False)
@@ -174,7 +184,7 @@ def test_db_upgrade_brings_the_schema_to_the_latest_revision(env: Settings) -> N
     assert f"revision {head()}" in result.output
 
 
-def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings) -> None:
+def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(own_env: Settings) -> None:
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "Demo scenario loaded" in first.output
@@ -182,7 +192,7 @@ def test_demo_loads_the_scenario_once_and_prints_a_token_per_party(env: Settings
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
-    container = bootstrap(env)
+    container = bootstrap(own_env)
     assert find_demo(container.uow) is not None
     container.close()
 
