@@ -4,6 +4,7 @@ store nothing; /v1 keeps its own shape and codes."""
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from .f3548_helpers import SC, Json, Token, intent, message, new_id, place, uss, volume
+from .f3548_helpers import CM, CP, SC, Json, Token, intent, message, new_id, place, uss, volume
 from .helpers import error_body
 
 OIR = "/dss/v1/operational_intent_references"
@@ -42,6 +43,7 @@ CASES: list[tuple[str, Callable[[Json], None]]] = [
     ("end before start", _set("extents.0.time_end.value", "2000-01-01T00:00:00Z")),
     ("no time zone", _set("extents.0.time_start.value", "2030-01-01T00:00:00")),
     ("time format", _set("extents.0.time_start.format", "ISO8601")),
+    ("time as a number", _set("extents.0.time_start.value", int(time.time()) + 600)),
     ("no end", _set("extents.0.time_end", _DROP)),
     ("no altitude", _set(f"{V}.altitude_lower", _DROP)),
     ("no outline", _set(f"{V}.outline_polygon", _DROP)),
@@ -110,6 +112,31 @@ def test_malformed_json_ids_and_queries_are_400_in_the_standards_shape(
     huge = {"area_of_interest": volume(lat, lng, side=2.0)}
     assert "area" in message(dss.post(f"{OIR}/query", json=huge, headers=me), 400)
     message(dss.get("/dss/v1/no_such_thing", headers=me), 404)
+
+
+def test_a_report_whose_time_is_a_number_is_400(dss: TestClient, token: Token) -> None:
+    """Pydantic alone would read 0 as 1970-01-01 (Unix seconds); the schema says string."""
+    exchange = {"url": "", "method": "", "recorder_role": "Client", "request_source": ""}
+    report = {"exchange": {**exchange, "request_time": {"value": 0, "format": "RFC3339"}}}
+    assert "string" in message(dss.post("/dss/v1/reports", json=report, headers=token(uss())), 400)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{OIR}/query",
+        "/dss/v1/constraint_references/query",
+        "/dss/v1/subscriptions/query",
+    ],
+)
+def test_a_query_path_with_another_method_than_post_is_405(
+    dss: TestClient, token: Token, path: str, method: str
+) -> None:
+    """`.../query` also fits the `{id}` routes, whose id check would answer 400."""
+    response = dss.request(method, path, json={}, headers=token(uss(), SC, CM, CP))
+    message(response, 405)
+    assert response.headers["allow"] == "POST"
 
 
 def test_unknown_fields_are_ignored_as_the_standard_says(dss: TestClient, token: Token) -> None:

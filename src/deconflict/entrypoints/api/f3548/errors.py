@@ -63,6 +63,14 @@ def dss_error(status: int, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"message": message}, headers=headers)
 
 
+def _method_not_documented(request: Request) -> bool:
+    """A path the API documents literally (`/dss/v1/subscriptions/query`, POST only) also
+    fits a templated route (`PUT /dss/v1/subscriptions/{subscriptionid}`), whose id check
+    then refuses it: the method is what is wrong there (405), not the id (400)."""
+    documented = request.app.openapi().get("paths", {}).get(request.url.path)
+    return bool(documented) and request.method.lower() not in documented
+
+
 def install_f3548_error_handlers(app: FastAPI) -> None:
     """Wraps the app's handlers (install after the native ones): requests under /dss/v1
     get the standard's error body and codes, every other request the native ones."""
@@ -73,11 +81,14 @@ def install_f3548_error_handlers(app: FastAPI) -> None:
         async def handle(request: Request, exc: Any) -> Response:
             if request.url.path.startswith(PREFIX) or native is None:
                 code = exc.status_code if status is None else status
-                response = dss_error(code, _message(exc))
+                message = _message(exc)
+                if isinstance(exc, RequestValidationError) and _method_not_documented(request):
+                    code, message = 405, "Method Not Allowed"
+                response = dss_error(code, message)
                 if isinstance(exc, StarletteHTTPException):
                     response.headers.update(exc.headers or {})
-                    if code == 405:
-                        response.headers["Allow"] = allowed_methods(request)
+                if code == 405:
+                    response.headers["Allow"] = allowed_methods(request)
                 return response
             answer = native(request, exc)
             return answer if isinstance(answer, Response) else await answer

@@ -18,8 +18,18 @@ class Dss(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
+def _text(value: object) -> object:
+    """Only a string is a time: pydantic would otherwise read a number as Unix seconds,
+    which the standard's schema (an RFC 3339 string) refuses."""
+    if not isinstance(value, str):
+        raise ValueError("a time must be an RFC 3339 string")
+    return value
+
+
 class Time(Dss):
-    value: AwareDatetime = Field(description="RFC 3339, with a time zone")
+    value: Annotated[AwareDatetime, BeforeValidator(_text)] = Field(
+        description="RFC 3339, with a time zone"
+    )
     format: Literal["RFC3339"] = "RFC3339"
 
 
